@@ -1,0 +1,32 @@
+# Sourced by ./lora4j, ./run-tests and .ci/run: finds a JDK 25 or newer and exports JAVA_HOME.
+# Order: $JAVA_HOME if it is 25+, then `java` on PATH, then the usual install places.
+
+lora4j_java_major() {  # prints the feature version of the java binary $1, or nothing
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
+}
+
+lora4j_find_jdk25() {
+  local candidate major
+  local -a candidates=()
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  if command -v java >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")")
+  fi
+  for candidate in /usr/lib/jvm/* /opt/java/* /opt/jdk* /usr/local/java/* "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/*; do
+    [ -d "$candidate" ] && candidates+=("$candidate")
+  done
+  for candidate in "${candidates[@]}"; do
+    if [ -x "$candidate/bin/java" ] && [ -x "$candidate/bin/javac" ]; then
+      major=$(lora4j_java_major "$candidate/bin/java")
+      if [ -n "$major" ] && [ "$major" -ge 25 ]; then
+        export JAVA_HOME="$candidate"
+        return 0
+      fi
+    fi
+  done
+  echo "lora4j needs a JDK 25 or newer (it uses the Vector API and the FFM API)." >&2
+  echo "None was found in JAVA_HOME, on PATH or under /usr/lib/jvm." >&2
+  echo "Install one, e.g. 'apt-get install temurin-25-jdk' (Adoptium repository) or from https://adoptium.net," >&2
+  echo "then run again or set JAVA_HOME to it." >&2
+  return 1
+}
