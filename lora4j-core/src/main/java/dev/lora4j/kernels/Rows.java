@@ -76,6 +76,23 @@ record Rows(MemorySegment seg, long baseByte, long rowStrideBytes, int rows, int
         });
     }
 
+    /** A contiguous range of rows [start, end) handled as one parallel task, numbered {@code chunk}. */
+    interface ChunkBody {
+        void run(int chunk, int start, int end);
+    }
+
+    /** Number of chunks {@link #forEachChunk} splits {@code rows} into. */
+    static int chunkCount(int rows, int cols) {
+        int per = chunkRows(rows, cols);
+        return (rows + per - 1) / per;
+    }
+
+    /** Runs {@code body} over fixed row chunks in parallel (for reductions over rows). */
+    static void forEachChunk(int rows, int cols, ChunkBody body) {
+        int per = chunkRows(rows, cols);
+        Parallel.forEach(chunkCount(rows, cols), c -> body.run(c, c * per, Math.min(rows, (c + 1) * per)));
+    }
+
     /** Like {@link #of} and also checks the shape is exactly [rows, cols]. */
     static Rows of(Tensor t, String what, int rows, int cols) {
         Rows r = of(t, what);
