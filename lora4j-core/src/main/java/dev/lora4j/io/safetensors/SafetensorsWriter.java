@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lora4j.io.AtomicFile;
+import dev.lora4j.tensor.DType;
 import dev.lora4j.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -24,11 +25,12 @@ import java.util.TreeMap;
 /**
  * Writes tensors in the safetensors format, each file through a temporary file and an atomic rename.
  *
- * <p>Layout choices follow the Python library so that files are byte-compatible in spirit: tensors
- * are stored by element size, largest first, then by name (for one dtype this is plain name order;
- * with the header padded to a multiple of 8 it keeps every tensor aligned to its element size), and
- * the header JSON is padded with spaces to a multiple of 8 bytes. Tensors of any strides are written
- * in row-major order of their logical shape.
+ * <p>The layout follows the Python library, so that the same tensors give the same bytes: tensors
+ * are stored grouped by dtype in the library's order (F32, then BF16, then F16: largest element
+ * first, which with the header padded to a multiple of 8 keeps every tensor aligned to its element
+ * size), by name within a dtype; the header is compact JSON listing {@code __metadata__} first and
+ * then the tensors in storage order, padded with spaces to a multiple of 8 bytes. Tensors of any
+ * strides are written in row-major order of their logical shape.
  */
 public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT);
@@ -131,7 +133,7 @@ public final class SafetensorsWriter {
         return t.dtype().byteSizeOf(t.numel());
     }
 
-    /** Largest element size first (keeps every tensor aligned), then by name. */
+    /** Python's order: dtypes from the widest down (keeps every tensor aligned), then by name. */
     private static List<Map.Entry<String, Tensor>> storageOrder(Path file, Map<String, Tensor> tensors)
             throws SafetensorsException {
         List<Map.Entry<String, Tensor>> ordered = new ArrayList<>(tensors.entrySet());
@@ -140,9 +142,18 @@ public final class SafetensorsWriter {
                 throw new SafetensorsException(file, "a tensor cannot be named " + SafetensorsHeader.METADATA_KEY);
             }
         }
-        ordered.sort(Comparator.<Map.Entry<String, Tensor>>comparingInt(e -> -e.getValue().dtype().byteSize())
+        ordered.sort(Comparator.<Map.Entry<String, Tensor>>comparingInt(e -> storageRank(e.getValue().dtype()))
                 .thenComparing(Map.Entry::getKey));
         return ordered;
+    }
+
+    /** Position of a dtype's group in the file; the safetensors library sorts its dtype enum descending. */
+    private static int storageRank(DType dtype) {
+        return switch (dtype) {
+            case F32 -> 0;
+            case BF16 -> 1;
+            case F16 -> 2;
+        };
     }
 
     /** The header JSON with data offsets, padded with spaces to a multiple of 8 bytes. */
