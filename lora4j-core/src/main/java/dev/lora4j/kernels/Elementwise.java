@@ -1,0 +1,74 @@
+package dev.lora4j.kernels;
+
+import dev.lora4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Element-wise arithmetic on F32 tensors of equal shape (2-D with contiguous rows, row views
+ * allowed, or any contiguous tensor). Outputs may alias inputs.
+ */
+public final class Elementwise {
+    private Elementwise() {}
+
+    private enum Op { ADD, MUL }
+
+    /** out = a + b. */
+    public static void add(Tensor a, Tensor b, Tensor out) {
+        binary(a, b, out, Op.ADD, "add");
+    }
+
+    /** dst += src. */
+    public static void addInPlace(Tensor dst, Tensor src) {
+        binary(dst, src, dst, Op.ADD, "addInPlace");
+    }
+
+    /** out = a · b (element-wise). */
+    public static void mul(Tensor a, Tensor b, Tensor out) {
+        binary(a, b, out, Op.MUL, "mul");
+    }
+
+    /** t *= s. */
+    public static void scaleInPlace(Tensor t, float s) {
+        Rows tr = Rows.view(t, "scaleInPlace: t");
+        int n = tr.cols();
+        MemorySegment seg = tr.seg();
+        Rows.forEachRow(tr.rows(), n, r -> {
+            long at = tr.row(r);
+            int i = 0;
+            for (int end = Vec.S.loopBound(n); i < end; i += Vec.L) {
+                long off = at + (long) i * Float.BYTES;
+                Vec.store(Vec.load(seg, off).mul(s), seg, off);
+            }
+            for (; i < n; i++) {
+                Vec.set(seg, at, i, Vec.get(seg, at, i) * s);
+            }
+        });
+    }
+
+    private static void binary(Tensor a, Tensor b, Tensor out, Op op, String name) {
+        Rows ar = Rows.view(a, name + ": a");
+        Rows br = Rows.view(b, name + ": b");
+        Rows or = Rows.view(out, name + ": out");
+        ar.requireSameShape(br, "a", "b");
+        ar.requireSameShape(or, "a", "out");
+        int n = ar.cols();
+        Rows.forEachRow(ar.rows(), n, r -> {
+            long aa = ar.row(r);
+            long ba = br.row(r);
+            long oa = or.row(r);
+            int i = 0;
+            for (int end = Vec.S.loopBound(n); i < end; i += Vec.L) {
+                long off = (long) i * Float.BYTES;
+                FloatVector x = Vec.load(ar.seg(), aa + off);
+                FloatVector y = Vec.load(br.seg(), ba + off);
+                Vec.store(op == Op.ADD ? x.add(y) : x.mul(y), or.seg(), oa + off);
+            }
+            for (; i < n; i++) {
+                float x = Vec.get(ar.seg(), aa, i);
+                float y = Vec.get(br.seg(), ba, i);
+                Vec.set(or.seg(), oa, i, op == Op.ADD ? x + y : x * y);
+            }
+        });
+    }
+}

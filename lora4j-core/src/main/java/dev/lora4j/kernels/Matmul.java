@@ -1,0 +1,89 @@
+package dev.lora4j.kernels;
+
+import dev.lora4j.tensor.DType;
+import dev.lora4j.tensor.Shape;
+import dev.lora4j.tensor.Tensor;
+
+/**
+ * Matrix products in the three forms training a linear layer {@code y = x·Wᵀ} needs.
+ *
+ * <p>Every operand is a 2-D tensor and may be a strided view (a slice, or a transpose such as
+ * {@code w.t()} for a weight stored [in, out] like GPT-2's Conv1D); weights may be F32, BF16 or
+ * F16 and are widened as they are read; the output is F32. The output must not overlap an input.
+ * With {@code accumulate} the product is added to what the output holds, otherwise it replaces it.
+ *
+ * <p>All three are the one product C = A·B on views ({@link GemmOperand}): products with a handful
+ * of rows (decoding one token) stream the weight once through {@link MatmulSkinny}; everything else
+ * goes through the packed, cache-blocked {@link Gemm}. Results are deterministic.
+ */
+public final class Matmul {
+    private Matmul() {}
+
+    /** y[M,N] (+)= x[M,K] · w[N,K]ᵀ. */
+    public static void forward(Tensor x, Tensor w, Tensor y, boolean accumulate) {
+        requireMatrix("forward", "x", x);
+        requireMatrix("forward", "w", w);
+        requireMatrix("forward", "y", y);
+        int m = x.dim(0);
+        int k = x.dim(1);
+        int n = w.dim(0);
+        requireShape("forward", "w", w, n, k, "[N, K] with K = x.dim(1)");
+        requireShape("forward", "y", y, m, n, "[M, N] = [x.dim(0), w.dim(0)]");
+        multiply(GemmOperand.of(x), GemmOperand.of(w).transposed(), output("forward", y), accumulate);
+    }
+
+    /** dx[M,K] (+)= dy[M,N] · w[N,K]. */
+    public static void backwardInput(Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        requireMatrix("backwardInput", "dy", dy);
+        requireMatrix("backwardInput", "w", w);
+        requireMatrix("backwardInput", "dx", dx);
+        int m = dy.dim(0);
+        int n = dy.dim(1);
+        int k = w.dim(1);
+        requireShape("backwardInput", "w", w, n, k, "[N, K] with N = dy.dim(1)");
+        requireShape("backwardInput", "dx", dx, m, k, "[M, K] = [dy.dim(0), w.dim(1)]");
+        multiply(GemmOperand.of(dy), GemmOperand.of(w), output("backwardInput", dx), accumulate);
+    }
+
+    /** dw[N,K] (+)= dy[M,N]ᵀ · x[M,K]. */
+    public static void backwardWeight(Tensor dy, Tensor x, Tensor dw, boolean accumulate) {
+        requireMatrix("backwardWeight", "dy", dy);
+        requireMatrix("backwardWeight", "x", x);
+        requireMatrix("backwardWeight", "dw", dw);
+        int m = dy.dim(0);
+        int n = dy.dim(1);
+        int k = x.dim(1);
+        requireShape("backwardWeight", "x", x, m, k, "[M, K] with M = dy.dim(0)");
+        requireShape("backwardWeight", "dw", dw, n, k, "[N, K] = [dy.dim(1), x.dim(1)]");
+        multiply(GemmOperand.of(dy).transposed(), GemmOperand.of(x), output("backwardWeight", dw), accumulate);
+    }
+
+    private static void multiply(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate) {
+        if (MatmulSkinny.handles(a, b)) {
+            MatmulSkinny.run(a, b, c, accumulate);
+        } else {
+            Gemm.run(a, b, c, accumulate);
+        }
+    }
+
+    private static GemmOperand output(String op, Tensor t) {
+        if (t.dtype() != DType.F32) {
+            throw new IllegalArgumentException("Matmul." + op + ": the output must be F32, got " + t);
+        }
+        return GemmOperand.of(t);
+    }
+
+    private static void requireMatrix(String op, String name, Tensor t) {
+        if (t.rank() != 2) {
+            throw new IllegalArgumentException("Matmul." + op + ": " + name + " must be a matrix, got shape "
+                    + Shape.toString(t.shape()));
+        }
+    }
+
+    private static void requireShape(String op, String name, Tensor t, int rows, int cols, String expected) {
+        if (t.dim(0) != rows || t.dim(1) != cols) {
+            throw new IllegalArgumentException("Matmul." + op + ": " + name + " has shape " + Shape.toString(t.shape())
+                    + ", expected [" + rows + ", " + cols + "] (" + expected + ")");
+        }
+    }
+}

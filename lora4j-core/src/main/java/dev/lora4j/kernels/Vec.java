@@ -1,0 +1,197 @@
+package dev.lora4j.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vectorized reductions and updates over runs of {@code n} adjacent floats, addressed as
+ * (segment, byte offset) or (float[], index). Species-generic: the vector length is whatever
+ * {@link FloatVector#SPECIES_PREFERRED} is on this machine; the last {@code n mod length}
+ * elements are handled one at a time.
+ */
+final class Vec {
+    private Vec() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    static FloatVector load(MemorySegment s, long at) {
+        return FloatVector.fromMemorySegment(S, s, at, NATIVE);
+    }
+
+    static void store(FloatVector v, MemorySegment s, long at) {
+        v.intoMemorySegment(s, at, NATIVE);
+    }
+
+    static float get(MemorySegment s, long at, int i) {
+        return s.get(F, at + (long) i * Float.BYTES);
+    }
+
+    static void set(MemorySegment s, long at, int i, float v) {
+        s.set(F, at + (long) i * Float.BYTES, v);
+    }
+
+    /** Σ a[i]·b[i]. */
+    static float dot(MemorySegment a, long aAt, MemorySegment b, long bAt, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            long off = (long) i * Float.BYTES;
+            acc = load(a, aAt + off).fma(load(b, bAt + off), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += get(a, aAt, i) * get(b, bAt, i);
+        }
+        return sum;
+    }
+
+    /** Σ a[i]·b[i] with {@code a} in an array. */
+    static float dot(float[] a, int aAt, MemorySegment b, long bAt, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            acc = FloatVector.fromArray(S, a, aAt + i).fma(load(b, bAt + (long) i * Float.BYTES), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[aAt + i] * get(b, bAt, i);
+        }
+        return sum;
+    }
+
+    /** y[i] += alpha·x[i], y in an array. */
+    static void axpy(float alpha, MemorySegment x, long xAt, float[] y, int yAt, int n) {
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            load(x, xAt + (long) i * Float.BYTES).fma(a, FloatVector.fromArray(S, y, yAt + i)).intoArray(y, yAt + i);
+        }
+        for (; i < n; i++) {
+            y[yAt + i] += alpha * get(x, xAt, i);
+        }
+    }
+
+    /** y[i] += alpha·x[i], y in a segment, x in an array. */
+    static void axpy(float alpha, float[] x, int xAt, MemorySegment y, long yAt, int n) {
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            long off = yAt + (long) i * Float.BYTES;
+            FloatVector.fromArray(S, x, xAt + i).fma(a, load(y, off)).intoMemorySegment(y, off, NATIVE);
+        }
+        for (; i < n; i++) {
+            set(y, yAt, i, get(y, yAt, i) + alpha * x[xAt + i]);
+        }
+    }
+
+    /** y[i] += alpha·x[i], both in segments. */
+    static void axpy(float alpha, MemorySegment x, long xAt, MemorySegment y, long yAt, int n) {
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            long off = (long) i * Float.BYTES;
+            load(x, xAt + off).fma(a, load(y, yAt + off)).intoMemorySegment(y, yAt + off, NATIVE);
+        }
+        for (; i < n; i++) {
+            set(y, yAt, i, get(y, yAt, i) + alpha * get(x, xAt, i));
+        }
+    }
+
+    /** Σ x[i]. */
+    static float sum(MemorySegment x, long at, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            acc = acc.add(load(x, at + (long) i * Float.BYTES));
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += get(x, at, i);
+        }
+        return sum;
+    }
+
+    /** max x[i] (−∞ for n = 0). */
+    static float max(MemorySegment x, long at, int n) {
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            acc = acc.max(load(x, at + (long) i * Float.BYTES));
+        }
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            m = Math.max(m, get(x, at, i));
+        }
+        return m;
+    }
+
+    /** max a[i] over an array range (−∞ for n = 0). */
+    static float max(float[] a, int at, int n) {
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            acc = acc.max(FloatVector.fromArray(S, a, at + i));
+        }
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            m = Math.max(m, a[at + i]);
+        }
+        return m;
+    }
+
+    /** a[i] = exp(a[i] − shift) in place over an array range; returns Σ of the new values. */
+    static float expShiftInPlace(float[] a, int at, int n, float shift) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            FloatVector e = FloatVector.fromArray(S, a, at + i).sub(shift).lanewise(VectorOperators.EXP);
+            e.intoArray(a, at + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(a[at + i] - shift);
+            a[at + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** y[i] = exp(x[i] − shift); returns Σ y[i]. y may alias x. */
+    static float expShift(MemorySegment x, long xAt, MemorySegment y, long yAt, int n, float shift) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            long off = (long) i * Float.BYTES;
+            FloatVector e = load(x, xAt + off).sub(shift).lanewise(VectorOperators.EXP);
+            store(e, y, yAt + off);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(get(x, xAt, i) - shift);
+            set(y, yAt, i, e);
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** x[i] *= s in place. */
+    static void scale(MemorySegment x, long at, int n, float s) {
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            long off = at + (long) i * Float.BYTES;
+            store(load(x, off).mul(s), x, off);
+        }
+        for (; i < n; i++) {
+            set(x, at, i, get(x, at, i) * s);
+        }
+    }
+}
