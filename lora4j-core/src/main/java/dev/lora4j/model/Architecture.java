@@ -11,5 +11,5 @@ public interface Architecture {
     ModelConfig parseConfig(ConfigReader config);
 
     /** Builds the model over {@code weights}; the weights are used in place, never copied. */
-    CausalLM build(ModelConfig config, WeightSource weights);
+    CausalLM build(ModelConfig config, ModelWeights weights);
 }
