@@ -1,0 +1,91 @@
+package dev.lora4j.model.gpt2;
+
+import dev.lora4j.model.CausalLM;
+import dev.lora4j.model.Checks;
+import dev.lora4j.model.ModelConfig;
+import dev.lora4j.model.ModelWeights;
+import dev.lora4j.nn.Buffers;
+import dev.lora4j.nn.Embedding;
+import dev.lora4j.nn.LayerNormLayer;
+import dev.lora4j.nn.Linear;
+import dev.lora4j.nn.TokenBatch;
+import dev.lora4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * GPT-2 language model: {@code wte[token] + wpe[position]} → {@code h.<i>} blocks → {@code ln_f} →
+ * head. Weights are found with or without the {@code transformer.} prefix (transformers'
+ * GPT2LMHeadModel writes it; the original OpenAI checkpoints on the Hub do not); module names for
+ * LoRA targeting always carry it, as in PEFT.
+ */
+public final class Gpt2Model implements CausalLM {
+    private static final String MODULE_PREFIX = "transformer.";
+
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final Embedding wte;
+    private final Embedding wpe;
+    private final Gpt2Block[] blocks;
+    private final LayerNormLayer lnF;
+    private final Linear lmHead;
+
+    Gpt2Model(ModelConfig c, ModelWeights w) {
+        this.config = c;
+        this.weights = w;
+        String p = w.contains("transformer.wte.weight") ? MODULE_PREFIX : "";
+        int d = c.hiddenSize();
+        Tensor tokenTable = w.require(p + "wte.weight", c.vocabSize(), d);
+        wte = new Embedding(MODULE_PREFIX + "wte", tokenTable);
+        wpe = new Embedding(MODULE_PREFIX + "wpe", w.require(p + "wpe.weight", c.maxPositions(), d));
+        blocks = new Gpt2Block[c.numLayers()];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = new Gpt2Block(c, w, p, MODULE_PREFIX, i);
+        }
+        lnF = new LayerNormLayer(MODULE_PREFIX + "ln_f", w.require(p + "ln_f.weight", d), w.require(p + "ln_f.bias", d),
+                (float) c.normEps());
+        Tensor head = c.tieWordEmbeddings() ? tokenTable : w.require("lm_head.weight", c.vocabSize(), d);
+        lmHead = new Linear("lm_head", head, null, false);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Tensor forward(TokenBatch batch) {
+        Checks.checkBatch(config, batch, true);  // the learned position table has n_positions rows
+        Tensor h = wte.forward(Checks.idsForLookup(batch));
+        wpe.forward(batch.positions(), h, true);
+        for (Gpt2Block block : blocks) {
+            h = block.forward(h, batch);
+        }
+        return lmHead.forward(lnF.forward(h));
+    }
+
+    @Override
+    public void backward(Tensor dLogits) {
+        Tensor dh = Buffers.f32(dLogits.dim(0), config.hiddenSize());
+        lmHead.backward(dLogits, dh, false);
+        dh = lnF.backward(dh);
+        for (int i = blocks.length - 1; i >= 0; i--) {
+            dh = blocks[i].backward(dh);
+        }
+    }
+
+    @Override
+    public List<Linear> linears() {
+        List<Linear> all = new ArrayList<>();
+        for (Gpt2Block block : blocks) {
+            all.addAll(block.linears());
+        }
+        all.add(lmHead);
+        return all;
+    }
+
+    @Override
+    public void close() {
+        weights.source().close();
+    }
+}

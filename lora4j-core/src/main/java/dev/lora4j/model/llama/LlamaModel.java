@@ -1,0 +1,86 @@
+package dev.lora4j.model.llama;
+
+import dev.lora4j.model.CausalLM;
+import dev.lora4j.model.Checks;
+import dev.lora4j.model.ModelConfig;
+import dev.lora4j.model.ModelWeights;
+import dev.lora4j.nn.Buffers;
+import dev.lora4j.nn.Embedding;
+import dev.lora4j.nn.Linear;
+import dev.lora4j.nn.RmsNormLayer;
+import dev.lora4j.nn.RotaryEmbedding;
+import dev.lora4j.nn.TokenBatch;
+import dev.lora4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Llama-family causal LM with Hugging Face weight names:
+ * {@code model.embed_tokens} → {@code model.layers.<i>} → {@code model.norm} → {@code lm_head}
+ * (or, with tied embeddings, the embedding matrix again as the output head).
+ */
+public final class LlamaModel implements CausalLM {
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final Embedding embedTokens;
+    private final LlamaBlock[] layers;
+    private final RmsNormLayer norm;
+    private final Linear lmHead;
+
+    LlamaModel(ModelConfig c, ModelWeights w) {
+        this.config = c;
+        this.weights = w;
+        Tensor embedding = w.require("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+        embedTokens = new Embedding("model.embed_tokens", embedding);
+        RotaryEmbedding rope = new RotaryEmbedding(c.rope().inverseFrequencies(c.headDim()), c.rope().attentionScaling());
+        layers = new LlamaBlock[c.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = new LlamaBlock(c, w, i, rope);
+        }
+        norm = new RmsNormLayer("model.norm", w.require("model.norm.weight", c.hiddenSize()), (float) c.normEps());
+        Tensor head = c.tieWordEmbeddings() ? embedding : w.require("lm_head.weight", c.vocabSize(), c.hiddenSize());
+        lmHead = new Linear("lm_head", head, null, false);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Tensor forward(TokenBatch batch) {
+        // RoPE has no position table to overflow; transformers does not bound positions either.
+        Checks.checkBatch(config, batch, false);
+        Tensor h = embedTokens.forward(Checks.idsForLookup(batch));
+        for (LlamaBlock layer : layers) {
+            h = layer.forward(h, batch);
+        }
+        return lmHead.forward(norm.forward(h));
+    }
+
+    @Override
+    public void backward(Tensor dLogits) {
+        Tensor dh = Buffers.f32(dLogits.dim(0), config.hiddenSize());
+        lmHead.backward(dLogits, dh, false);
+        dh = norm.backward(dh);
+        for (int i = layers.length - 1; i >= 0; i--) {
+            dh = layers[i].backward(dh);
+        }
+        // The token embedding is frozen: the gradient stops here (LoRA on embeddings hooks in here).
+    }
+
+    @Override
+    public List<Linear> linears() {
+        List<Linear> all = new ArrayList<>();
+        for (LlamaBlock layer : layers) {
+            all.addAll(layer.linears());
+        }
+        all.add(lmHead);
+        return all;
+    }
+
+    @Override
+    public void close() {
+        weights.source().close();
+    }
+}

@@ -1,0 +1,53 @@
+package dev.lora4j.nn;
+
+import dev.lora4j.kernels.Activations;
+import dev.lora4j.tensor.Tensor;
+
+/** GPT-2's MLP: {@code proj(gelu(fc(x)))}, with the tanh-approximated or the exact (erf) GELU. */
+public final class GeluMlp {
+    /** Which GELU: "gelu_new"/"gelu_pytorch_tanh" use the tanh approximation, "gelu" the erf form. */
+    public enum Gelu { TANH, ERF }
+
+    private final Linear fc;
+    private final Linear proj;
+    private final Gelu gelu;
+    private Tensor savedPreActivation;
+
+    public GeluMlp(Linear fc, Linear proj, Gelu gelu) {
+        this.fc = fc;
+        this.proj = proj;
+        this.gelu = gelu;
+    }
+
+    public Tensor forward(Tensor x) {
+        Tensor h = fc.forward(x);
+        Tensor a = Buffers.f32(h.dim(0), h.dim(1));
+        if (gelu == Gelu.TANH) {
+            Activations.geluTanh(h, a);
+        } else {
+            Activations.geluErf(h, a);
+        }
+        savedPreActivation = h;
+        return proj.forward(a);
+    }
+
+    public Tensor backward(Tensor dy) {
+        int rows = dy.dim(0);
+        int width = savedPreActivation.dim(1);
+        Tensor da = Buffers.f32(rows, width);
+        proj.backward(dy, da, false);
+        Tensor dh = Buffers.f32(rows, width);
+        if (gelu == Gelu.TANH) {
+            Activations.geluTanhBackward(savedPreActivation, da, dh);
+        } else {
+            Activations.geluErfBackward(savedPreActivation, da, dh);
+        }
+        Tensor dx = Buffers.f32(rows, fc.inFeatures());
+        fc.backward(dh, dx, false);
+        return dx;
+    }
+
+    public java.util.List<Linear> linears() {
+        return java.util.List.of(fc, proj);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.lora4j.nn;
+
+import dev.lora4j.kernels.LayerNorm;
+import dev.lora4j.tensor.Tensor;
+
+/**
+ * LayerNorm: {@code y = (x - mean) / sqrt(var + eps) * weight + bias}, row by row (GPT-2's ln_1,
+ * ln_2, ln_f). Forward keeps x, the means and the inverse standard deviations for backward.
+ */
+public final class LayerNormLayer {
+    private final String name;
+    private final Tensor weight;
+    private final Tensor bias;
+    private final float eps;
+    private Tensor savedInput;
+    private float[] savedMean;
+    private float[] savedInvStd;
+
+    public LayerNormLayer(String name, Tensor weight, Tensor biasOrNull, float eps) {
+        this.name = name;
+        this.weight = weight;
+        this.bias = biasOrNull;
+        this.eps = eps;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Tensor forward(Tensor x) {
+        int rows = x.dim(0);
+        Tensor y = Buffers.f32(rows, x.dim(1));
+        savedMean = new float[rows];
+        savedInvStd = new float[rows];
+        LayerNorm.forward(x, weight, bias, eps, y, savedMean, savedInvStd);
+        savedInput = x;
+        return y;
+    }
+
+    public Tensor backward(Tensor dy) {
+        Tensor dx = Buffers.f32(dy.dim(0), dy.dim(1));
+        LayerNorm.backward(dy, savedInput, weight, savedMean, savedInvStd, dx, null, null);
+        return dx;
+    }
+}

@@ -1,0 +1,149 @@
+package dev.lora4j.nn;
+
+import dev.lora4j.kernels.Attention;
+import dev.lora4j.kernels.Rope;
+import dev.lora4j.kernels.RopeTable;
+import dev.lora4j.tensor.Tensor;
+
+/**
+ * Causal multi-head self-attention with grouped-query heads:
+ * q, k, v = projections of x; RoPE on q and k (when the model uses it); per head
+ * {@code softmax(q·kᵀ·scale + causal/padding mask)·v}; then the output projection.
+ *
+ * <p>The projections are either separate (Llama, Qwen2: q_proj, k_proj, v_proj) or one fused
+ * [3·hidden] projection whose output columns are q | k | v (GPT-2's c_attn); in the fused case q, k
+ * and v are column views of one buffer, not copies. Forward keeps q and k after RoPE, v, the attention
+ * output and the per-row log-sum-exp, from which backward recomputes the attention weights.
+ */
+public final class SelfAttention {
+    private final Linear qProj;
+    private final Linear kProj;
+    private final Linear vProj;
+    private final Linear qkvProj;
+    private final Linear oProj;
+    private final int nHeads;
+    private final int nKvHeads;
+    private final int headDim;
+    private final RotaryEmbedding rope;
+    private final float scale;
+
+    private TokenBatch savedBatch;
+    private RopeTable savedTable;
+    private Tensor savedQ;
+    private Tensor savedK;
+    private Tensor savedV;
+    private Tensor savedOut;
+    private float[] savedLse;
+
+    private SelfAttention(Linear q, Linear k, Linear v, Linear qkv, Linear o, int nHeads, int nKvHeads, int headDim,
+                          RotaryEmbedding ropeOrNull) {
+        this.qProj = q;
+        this.kProj = k;
+        this.vProj = v;
+        this.qkvProj = qkv;
+        this.oProj = o;
+        this.nHeads = nHeads;
+        this.nKvHeads = nKvHeads;
+        this.headDim = headDim;
+        this.rope = ropeOrNull;
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+    }
+
+    /** Separate q/k/v projections (Llama family). */
+    public static SelfAttention separate(Linear q, Linear k, Linear v, Linear o, int nHeads, int nKvHeads, int headDim,
+                                         RotaryEmbedding ropeOrNull) {
+        check(q.outFeatures() == nHeads * headDim, "q projection", q);
+        check(k.outFeatures() == nKvHeads * headDim, "k projection", k);
+        check(v.outFeatures() == nKvHeads * headDim, "v projection", v);
+        check(o.inFeatures() == nHeads * headDim, "output projection", o);
+        return new SelfAttention(q, k, v, null, o, nHeads, nKvHeads, headDim, ropeOrNull);
+    }
+
+    /** One fused projection with output columns q | k | v (GPT-2's c_attn); no key/value grouping. */
+    public static SelfAttention fused(Linear qkv, Linear o, int nHeads, int headDim, RotaryEmbedding ropeOrNull) {
+        check(qkv.outFeatures() == 3 * nHeads * headDim, "fused qkv projection", qkv);
+        check(o.inFeatures() == nHeads * headDim, "output projection", o);
+        return new SelfAttention(null, null, null, qkv, o, nHeads, nHeads, headDim, ropeOrNull);
+    }
+
+    private static void check(boolean ok, String what, Linear layer) {
+        if (!ok) {
+            throw new IllegalArgumentException(what + " " + layer + " does not match the head layout");
+        }
+    }
+
+    /** x [B·T, hidden] → [B·T, hidden]. */
+    public Tensor forward(Tensor x, TokenBatch batch) {
+        int rows = x.dim(0);
+        int qWidth = nHeads * headDim;
+        int kvWidth = nKvHeads * headDim;
+        Tensor q;
+        Tensor k;
+        Tensor v;
+        if (qkvProj != null) {
+            Tensor qkv = qkvProj.forward(x);
+            q = qkv.slice(1, 0, qWidth);
+            k = qkv.slice(1, qWidth, qWidth + kvWidth);
+            v = qkv.slice(1, qWidth + kvWidth, qWidth + 2 * kvWidth);
+        } else {
+            q = qProj.forward(x);
+            k = kProj.forward(x);
+            v = vProj.forward(x);
+        }
+        RopeTable table = null;
+        if (rope != null) {
+            table = rope.table(batch.maxPosition());
+            Rope.apply(q, batch.positions(), nHeads, headDim, table);
+            Rope.apply(k, batch.positions(), nKvHeads, headDim, table);
+        }
+        Tensor out = Buffers.f32(rows, qWidth);
+        float[] lse = new float[batch.batchSize() * nHeads * batch.seqLen()];
+        Attention.forward(q, k, v, out, batch.batchSize(), batch.seqLen(), batch.seqLen(), nHeads, nKvHeads, headDim,
+                true, batch.attentionMask(), scale, lse);
+        savedBatch = batch;
+        savedTable = table;
+        savedQ = q;
+        savedK = k;
+        savedV = v;
+        savedOut = out;
+        savedLse = lse;
+        return oProj.forward(out);
+    }
+
+    /** dy [B·T, hidden] → dx [B·T, hidden]; gradients flow to adapters of the projections only. */
+    public Tensor backward(Tensor dy) {
+        TokenBatch batch = savedBatch;
+        int rows = dy.dim(0);
+        Tensor dOut = Buffers.f32(rows, nHeads * headDim);
+        oProj.backward(dy, dOut, false);
+        Tensor dq = Buffers.f32(rows, nHeads * headDim);
+        Tensor dk = Buffers.f32(rows, nKvHeads * headDim);
+        Tensor dv = Buffers.f32(rows, nKvHeads * headDim);
+        Attention.backward(dOut, savedQ, savedK, savedV, savedOut, savedLse, dq, dk, dv, batch.batchSize(),
+                batch.seqLen(), batch.seqLen(), nHeads, nKvHeads, headDim, true, batch.attentionMask(), scale);
+        if (rope != null) {
+            Rope.applyBackward(dq, batch.positions(), nHeads, headDim, savedTable);
+            Rope.applyBackward(dk, batch.positions(), nKvHeads, headDim, savedTable);
+        }
+        Tensor dx = Buffers.f32(rows, (qkvProj != null ? qkvProj : qProj).inFeatures());
+        if (qkvProj != null) {
+            int qWidth = nHeads * headDim;
+            int kvWidth = nKvHeads * headDim;
+            Tensor dqkv = Buffers.f32(rows, qWidth + 2 * kvWidth);
+            dqkv.slice(1, 0, qWidth).copyFrom(dq);
+            dqkv.slice(1, qWidth, qWidth + kvWidth).copyFrom(dk);
+            dqkv.slice(1, qWidth + kvWidth, qWidth + 2 * kvWidth).copyFrom(dv);
+            qkvProj.backward(dqkv, dx, false);
+        } else {
+            qProj.backward(dq, dx, false);
+            kProj.backward(dk, dx, true);
+            vProj.backward(dv, dx, true);
+        }
+        return dx;
+    }
+
+    /** The linear layers in module order (for LoRA targeting). */
+    public java.util.List<Linear> linears() {
+        return qkvProj != null ? java.util.List.of(qkvProj, oProj) : java.util.List.of(qProj, kProj, vProj, oProj);
+    }
+}
