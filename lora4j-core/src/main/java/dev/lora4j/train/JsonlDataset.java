@@ -1,0 +1,103 @@
+package dev.lora4j.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads training data from JSON Lines: one object per line, either {@code {"input_ids": [...]}}
+ * (every token after the first is a target) or {@code {"prompt": [...], "completion": [...]}} as
+ * token ids (loss only on the completion). Blank lines are skipped. Errors name the file, the line
+ * and what was expected.
+ */
+public final class JsonlDataset {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private JsonlDataset() {}
+
+    public static List<Example> read(Path file, int vocabSize) throws IOException {
+        List<Example> out = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            int lineNo = 0;
+            while ((line = in.readLine()) != null) {
+                lineNo++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                out.add(parse(file, lineNo, line, vocabSize));
+            }
+        } catch (NoSuchFileException e) {
+            throw new IOException(file + ": data file not found");
+        }
+        if (out.isEmpty()) {
+            throw new IOException(file + ": no examples (expected JSON lines with \"input_ids\" or \"prompt\"+\"completion\")");
+        }
+        return out;
+    }
+
+    static Example parse(Path file, int lineNo, String line, int vocabSize) throws IOException {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (IOException e) {
+            throw new IOException(file + ":" + lineNo + ": not valid JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw new IOException(file + ":" + lineNo + ": expected a JSON object");
+        }
+        if (node.has("input_ids")) {
+            int[] ids = ids(file, lineNo, node.get("input_ids"), "input_ids", vocabSize);
+            if (ids.length < 2) {
+                throw new IOException(file + ":" + lineNo + ": \"input_ids\" needs at least 2 tokens to predict one");
+            }
+            return Example.allTokens(ids);
+        }
+        if (node.has("prompt") && node.has("completion")) {
+            int[] prompt = ids(file, lineNo, node.get("prompt"), "prompt", vocabSize);
+            int[] completion = ids(file, lineNo, node.get("completion"), "completion", vocabSize);
+            if (completion.length == 0) {
+                throw new IOException(file + ":" + lineNo + ": \"completion\" is empty");
+            }
+            return Example.promptCompletion(prompt, completion);
+        }
+        if (node.has("text") || node.has("messages")) {
+            throw new IOException(file + ":" + lineNo + ": text data needs a tokenizer, which this command does not "
+                    + "use yet; give token ids as \"input_ids\" (or \"prompt\"/\"completion\")");
+        }
+        throw new IOException(file + ":" + lineNo + ": expected \"input_ids\", or \"prompt\" and \"completion\"; found "
+                + fieldNames(node));
+    }
+
+    private static int[] ids(Path file, int lineNo, JsonNode arr, String field, int vocabSize) throws IOException {
+        if (arr == null || !arr.isArray()) {
+            throw new IOException(file + ":" + lineNo + ": \"" + field + "\" must be an array of token ids");
+        }
+        int[] ids = new int[arr.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode v = arr.get(i);
+            if (!v.canConvertToInt() || !v.isIntegralNumber()) {
+                throw new IOException(file + ":" + lineNo + ": \"" + field + "\"[" + i + "] is not an integer: " + v);
+            }
+            ids[i] = v.asInt();
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw new IOException(file + ":" + lineNo + ": \"" + field + "\"[" + i + "] = " + ids[i]
+                        + " is outside the model's vocabulary [0, " + vocabSize + ")");
+            }
+        }
+        return ids;
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}
