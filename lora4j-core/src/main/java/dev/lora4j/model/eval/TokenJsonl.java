@@ -20,6 +20,11 @@ public final class TokenJsonl {
 
     /** Every line's token ids; errors name the file and the 1-based line. */
     public static List<int[]> read(Path file) throws IOException {
+        return read(file, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #read(Path)}, and every id must be below {@code vocabSize}. */
+    public static List<int[]> read(Path file, int vocabSize) throws IOException {
         List<int[]> out = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
@@ -29,7 +34,7 @@ public final class TokenJsonl {
                 if (line.isBlank()) {
                     continue;
                 }
-                out.add(parseLine(file, number, line));
+                out.add(parseLine(file, number, line, vocabSize));
             }
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": file not found");
@@ -39,7 +44,7 @@ public final class TokenJsonl {
         return out;
     }
 
-    private static int[] parseLine(Path file, int number, String line) {
+    private static int[] parseLine(Path file, int number, String line, int vocabSize) {
         JsonNode node;
         try {
             node = JSON.readTree(line);
@@ -65,6 +70,10 @@ public final class TokenJsonl {
                         + " is not a non-negative integer token id");
             }
             out[i] = v.intValue();
+            if (out[i] >= vocabSize) {
+                throw new ConfigException(file + ":" + number + ": token id " + out[i] + " at index " + i
+                        + " is outside the model's vocabulary of " + vocabSize);
+            }
         }
         return out;
     }

@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,6 +63,7 @@ public final class Llama2cImport {
                 SafetensorsWriter.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
                 Files.writeString(tmp.resolve("config.json"), configJson(ck));
                 Files.copy(tokenizer, tmp.resolve(tokenizer.getFileName()));
+                makeReadable(tmp);
                 Files.move(tmp, output, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException | RuntimeException e) {
                 deleteRecursively(tmp);
@@ -191,6 +193,19 @@ public final class Llama2cImport {
         c.put("eos_token_id", 2);
         c.put("torch_dtype", "float32");
         return json.writeValueAsString(c) + "\n";
+    }
+
+    /** The temporary directory (and files) are created private; give the result ordinary permissions. */
+    private static void makeReadable(Path dir) throws IOException {
+        if (!dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+            }
+        }
     }
 
     private static void deleteRecursively(Path dir) {
