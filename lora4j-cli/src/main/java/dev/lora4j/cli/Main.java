@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         description = "LoRA fine-tuning and serving for the JVM, in pure Java.",
         subcommands = {
             SystemInfoCommand.class,
+            ImportLlama2cCommand.class,
+            EvalCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
