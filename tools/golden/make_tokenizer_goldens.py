@@ -67,6 +67,8 @@ TEXTS = [
     "Ελληνικά: ΟΔΥΣΣΕΥΣ και Σίσυφος, İstanbul",
     "Emoji: 😀 👍🏽 🇫🇷 👨‍👩‍👧‍👦 ❤️ done",
     "non\u00a0breaking\u3000ideographic\u2003em space\u0085next line",
+    "runs\u00a0\u00a0\u00a0of nbsp and\u3000\u3000ideographic\u2003 \u2003spaces \u00a0x\t\u00a0y\u0085\u0085z",
+    "two spaces  \u00a0then nbsp,    \u3000ideographic space",
     "zero\u200bwidth\u200djoiner and a bell\u0007 and NUL\u0000 char",
     "ALL CAPS SHOUTING AND MiXeD CaSe WoRdS",
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -94,7 +96,15 @@ def make_goldens(name, tok, specials, note):
     for text in texts_with_specials(specials):
         plain = tok.encode(text, add_special_tokens=False).ids
         with_special = tok.encode(text, add_special_tokens=True).ids
+        # The stages on their own, so that splitting rules are checked even where the small
+        # vocabularies would give the same ids for different splits.
+        stages = {}
+        if tok.normalizer is not None:
+            stages["normalized"] = tok.normalizer.normalize_str(text)
+        if tok.pre_tokenizer is not None:
+            stages["pre_tokenized"] = [piece for piece, _ in tok.pre_tokenizer.pre_tokenize_str(text)]
         cases.append({
+            **stages,
             "text": text,
             "ids": plain,
             "ids_with_special": with_special,

@@ -163,7 +163,7 @@ public final class HfTokenizer implements Tokenizer {
         if (segment.text().isEmpty()) {
             return;
         }
-        List<Segment> words = preTokenizer == null ? List.of(segment) : preTokenizer.split(segment);
+        List<Segment> words = preTokenizer == null ? List.of(segment) : preTokenizer.splitAll(List.of(segment));
         for (Segment word : words) {
             model.tokenize(word.text(), ids);
         }

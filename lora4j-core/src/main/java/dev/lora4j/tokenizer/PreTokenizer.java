@@ -15,10 +15,13 @@ interface PreTokenizer {
     /** GPT-2's word pattern, used by the ByteLevel pre-tokenizer when use_regex is set. */
     String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
+    /** Splits each segment; empty segments yield no words (Hugging Face never pre-tokenizes empty text). */
     default List<Segment> splitAll(List<Segment> segments) {
         List<Segment> out = new ArrayList<>();
         for (Segment s : segments) {
-            out.addAll(split(s));
+            if (!s.text().isEmpty()) {
+                out.addAll(split(s));
+            }
         }
         return out;
     }

@@ -10,8 +10,9 @@ import java.util.Arrays;
  * only part of a character's UTF-8 bytes. So, like Hugging Face's {@code DecodeStream}, each step
  * decodes a small window of recent ids twice: with and without the new ids. The text the new ids
  * add is emitted once it no longer ends in U+FFFD, the replacement character a partial UTF-8
- * sequence decodes to. A UTF-8 character has at most 4 bytes, so after 4 held-back ids the
- * replacement character is genuine (invalid bytes) and is emitted rather than waiting forever.
+ * sequence decodes to. A UTF-8 character has at most 4 bytes, and each id adds at least one, so
+ * if the text still ends in U+FFFD after the 4th id since it started to, the replacement character
+ * is genuine (invalid bytes) and is emitted rather than waiting forever.
  */
 public final class StreamingDecoder {
     private static final int MAX_HELD_BACK = 4;
@@ -23,6 +24,8 @@ public final class StreamingDecoder {
     private int contextLength;
     /** Decoded text of the context ids. */
     private String contextText = "";
+    /** Index in {@code window} of the id since which the text ends in U+FFFD, or -1. */
+    private int incompleteSince = -1;
 
     StreamingDecoder(Tokenizer tokenizer, boolean skipSpecialTokens) {
         this.tokenizer = tokenizer;
@@ -34,7 +37,12 @@ public final class StreamingDecoder {
         window = Arrays.copyOf(window, window.length + 1);
         window[window.length - 1] = id;
         String text = tokenizer.decode(window, skipSpecialTokens);
-        boolean incomplete = text.endsWith("\uFFFD") && window.length - contextLength < MAX_HELD_BACK;
+        if (!text.endsWith("\uFFFD")) {
+            incompleteSince = -1;
+        } else if (incompleteSince < 0) {
+            incompleteSince = window.length - 1;
+        }
+        boolean incomplete = incompleteSince >= 0 && window.length - incompleteSince < MAX_HELD_BACK;
         if (text.length() <= contextText.length() || incomplete) {
             return "";
         }
@@ -59,6 +67,7 @@ public final class StreamingDecoder {
         window = Arrays.copyOfRange(window, contextLength, window.length);
         contextLength = window.length;
         contextText = tokenizer.decode(window, skipSpecialTokens);
+        incompleteSince = -1;
         return added;
     }
 

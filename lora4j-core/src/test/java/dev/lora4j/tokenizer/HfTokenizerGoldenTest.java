@@ -52,6 +52,33 @@ class HfTokenizerGoldenTest {
         }
     }
 
+    /** The normalizer and pre-tokenizer alone, against Hugging Face's normalize_str and pre_tokenize_str. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2_bytelevel", "roberta_bytelevel", "llama3_bytelevel", "qwen2_bytelevel",
+            "llama2_sentencepiece", "mistral_metaspace", "bert_wordpiece", "bert_cased_wordpiece", "minilm_wordpiece"})
+    void normalizerAndPreTokenizerMatchHuggingFace(String name) throws IOException {
+        JsonNode golden = MAPPER.readTree(resource(DIR + name + ".golden.json"));
+        JsonNode root = MAPPER.readTree(name.equals("minilm_wordpiece")
+                ? resource("/all-minilm-l6-v2-tokenizer.json") : resource(DIR + name + ".json"));
+        Normalizer normalizer = root.get("normalizer").isNull() ? null
+                : Normalizer.fromJson(JsonFields.of(root.get("normalizer"), name, "normalizer"));
+        PreTokenizer preTokenizer = root.get("pre_tokenizer").isNull() ? null
+                : PreTokenizer.fromJson(JsonFields.of(root.get("pre_tokenizer"), name, "pre_tokenizer"));
+        for (JsonNode c : golden.get("cases")) {
+            String text = c.get("text").asText();
+            if (normalizer != null) {
+                assertThat(normalizer.normalize(text)).as("%s normalize %s", name, quoted(text))
+                        .isEqualTo(c.get("normalized").asText());
+            }
+            if (preTokenizer != null) {
+                List<String> expected = StreamSupport.stream(c.get("pre_tokenized").spliterator(), false)
+                        .map(JsonNode::asText).toList();
+                assertThat(preTokenizer.splitAll(List.of(new Segment(text, true)))).extracting(Segment::text)
+                        .as("%s pre-tokenize %s", name, quoted(text)).containsExactlyElementsOf(expected);
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"gpt2_bytelevel", "llama3_bytelevel", "llama2_sentencepiece", "mistral_metaspace",
             "bert_wordpiece"})
