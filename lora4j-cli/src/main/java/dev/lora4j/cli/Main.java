@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             SystemInfoCommand.class,
             ImportLlama2cCommand.class,
             EvalCommand.class,
+            TrainCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
