@@ -134,12 +134,9 @@ class SafetensorsFuzzTest {
                     continue;
                 }
                 Tensor t = source.tensor(name);
-                assertThat(t.numel()).isEqualTo(info.numel());
-                double sum = 0;
-                for (float v : t.toFloatArray()) {
-                    sum += v;
-                }
-                assertThat(Double.isFinite(sum) || !Double.isFinite(sum)).isTrue(); // every element was read
+                // The view covers exactly the validated byte range, and every element can be read.
+                assertThat(t.segment().byteSize()).isEqualTo(info.byteSize());
+                assertThat(t.toFloatArray()).hasSize((int) info.numel());
             }
             return Outcome.LOADED;
         } catch (SafetensorsException e) {
