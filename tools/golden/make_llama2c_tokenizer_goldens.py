@@ -93,8 +93,10 @@ TEXTS = [
 
 def main():
     vocab, scores = load(TOKENIZER)
+    with open(os.path.join(ROOT, "..", "shared", "data", "tinystories", "tinystories.txt"), encoding="utf-8") as f:
+        story = f.read()[:1500]  # a longer text: many merges, exercises the merge order
     cases = []
-    for text in TEXTS:
+    for text in TEXTS + [story]:
         ids = encode(vocab, scores, text, bos=True, eos=False)
         cases.append({"text": text, "ids_with_bos": ids, "decoded": decode(vocab, ids),
                       "decoded_skip_special": decode(vocab, ids, skip_special=True)})

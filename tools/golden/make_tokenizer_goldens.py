@@ -81,7 +81,9 @@ TEXTS = [
 
 
 def texts_with_specials(specials):
-    out = list(TEXTS)
+    with open(os.path.join(SHARED, "data", "tinystories", "tinystories.txt"), encoding="utf-8") as f:
+        story = f.read()[5000:6000]  # a longer passage: many merges in context
+    out = list(TEXTS) + [story]
     if len(specials) >= 2:
         a, b = specials[0], specials[1]
         out += [f"{a}Hello{b}", f"before {a} middle {b} after", f"{a}{a}{b}", f" {a} ", f"x{a}y", f"{b}\n\nNext"]
