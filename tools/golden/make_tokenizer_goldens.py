@@ -81,7 +81,9 @@ TEXTS = [
 
 
 def texts_with_specials(specials):
-    out = list(TEXTS)
+    with open(os.path.join(SHARED, "data", "tinystories", "tinystories.txt"), encoding="utf-8") as f:
+        story = f.read()[5000:6000]  # a longer passage: many merges in context
+    out = list(TEXTS) + [story]
     if len(specials) >= 2:
         a, b = specials[0], specials[1]
         out += [f"{a}Hello{b}", f"before {a} middle {b} after", f"{a}{a}{b}", f" {a} ", f"x{a}y", f"{b}\n\nNext"]
@@ -91,9 +93,9 @@ def texts_with_specials(specials):
     return out
 
 
-def make_goldens(name, tok, specials, note):
+def make_goldens(name, tok, specials, note, extra_texts=()):
     cases = []
-    for text in texts_with_specials(specials):
+    for text in texts_with_specials(specials) + list(extra_texts):
         plain = tok.encode(text, add_special_tokens=False).ids
         with_special = tok.encode(text, add_special_tokens=True).ids
         # The stages on their own, so that splitting rules are checked even where the small
@@ -170,11 +172,18 @@ def gpt2_family(texts):
 
     # RoBERTa: same model and vocabulary, prefix space, <s> $A </s>, and a <mask> that swallows the space before it.
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
-    tok.add_special_tokens(["<s>", "</s>", AddedToken("<mask>", lstrip=True, rstrip=False, special=True)])
+    tok.add_special_tokens(["<s>", "</s>", AddedToken("<mask>", lstrip=True, rstrip=False, special=True),
+                            AddedToken("<eat-right>", rstrip=True, special=True)])
+    # Non-special added words: one only as a whole word, one matched after normalization.
+    tok.add_tokens([AddedToken("hello world", single_word=True, normalized=False),
+                    AddedToken("the king", normalized=True)])
     tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")),
                                                       ("<s>", tok.token_to_id("<s>")), add_prefix_space=True)
     save("roberta_bytelevel", tok)
-    make_goldens("roberta_bytelevel", tok, ["<mask>", "</s>"], "RoBERTa style: prefix space, lstrip <mask>")
+    make_goldens("roberta_bytelevel", tok, ["<mask>", "</s>"], "RoBERTa style: prefix space, lstrip <mask>",
+                 extra_texts=["a <eat-right>   b <eat-right>", "  <mask><mask>  <eat-right>  <mask> x",
+                              "hello world, xhello world, hello worldy, _hello world, (hello world)",
+                              "the king and the kingdom; The King"])
 
 
 def llama3(texts):

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte-pair encoding. A word starts as one symbol per character (characters missing from the
@@ -23,6 +24,11 @@ final class BpeModel implements TokenModel {
     private final boolean fuseUnknown;
     private final boolean byteFallback;
     private final boolean ignoreMerges;
+    /** Word to ids, since natural text repeats words; cleared when it grows past CACHE_LIMIT. */
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private static final int CACHE_LIMIT = 100_000;
+    /** Words longer than this are not cached (e.g. a whole text in one SentencePiece-style word). */
+    private static final int CACHED_WORD_MAX_LENGTH = 256;
 
     private BpeModel(Map<String, Integer> vocab, Map<Long, Long> merges, Integer unkId, String continuationPrefix,
                      String endOfWordSuffix, boolean fuseUnknown, boolean byteFallback, boolean ignoreMerges) {
@@ -107,9 +113,17 @@ final class BpeModel implements TokenModel {
                 return;
             }
         }
-        IdBuffer symbols = initialSymbols(word);
-        int[] merged = mergeAll(symbols.toArray());
-        out.addAll(merged);
+        int[] cached = cache.get(word);
+        if (cached == null) {
+            cached = mergeAll(initialSymbols(word).toArray());
+            if (word.length() <= CACHED_WORD_MAX_LENGTH) {
+                if (cache.size() >= CACHE_LIMIT) {
+                    cache.clear();
+                }
+                cache.put(word, cached);
+            }
+        }
+        out.addAll(cached);
     }
 
     /** One symbol per character, with byte fallback and unknown-token handling. */

@@ -225,14 +225,16 @@ public final class HfTokenizer implements Tokenizer {
         return content == null ? OptionalInt.empty() : tokenId(content);
     }
 
-    /** BOS is the special token the post-processor puts before the sequence, if exactly one. */
+    /**
+     * BOS is the one special token a BOS-style template puts before the sequence (Llama "<s> $A"),
+     * not the [CLS] of a "[CLS] $A [SEP]" template.
+     */
     private OptionalInt templateBos() {
         if (postProcessor == null) {
             return OptionalInt.empty();
         }
-        int[] withSpecials = postProcessor.addSpecialTokens(new int[0]);
         int[] withOne = postProcessor.addSpecialTokens(new int[] {-1});
-        return withSpecials.length >= 1 && withOne.length > 1 && withOne[0] != -1 && withOne[1] == -1
+        return withOne.length == 2 && withOne[0] != -1 && withOne[1] == -1
                 ? OptionalInt.of(withOne[0]) : OptionalInt.empty();
     }
 

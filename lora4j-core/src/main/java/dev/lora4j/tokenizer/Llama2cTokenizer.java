@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.PriorityQueue;
 
 /**
  * llama2.c's tokenizer ({@code tokenizer.bin}, {@code tok512.bin}), with llama2.c's own encode and
@@ -127,26 +128,70 @@ public final class Llama2cTokenizer implements Tokenizer {
         return tokens.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Merges the adjacent pair whose concatenation has the highest score, until none is in the vocabulary. */
+    /**
+     * Merges the adjacent pair whose concatenation has the highest score, until none is in the
+     * vocabulary. llama2.c rescans all pairs per merge (quadratic); a heap ordered by score, then by
+     * position, picks the same pair each time (the leftmost of the best), as entries for pairs that
+     * changed since they were queued are recognised and skipped.
+     */
     private void mergeBestPairs(List<Integer> tokens) {
-        while (true) {
-            float bestScore = -1e10f;
-            int bestId = -1;
-            int bestIndex = -1;
-            for (int i = 0; i + 1 < tokens.size(); i++) {
-                Integer id = idOfPiece.get(key(pieces[tokens.get(i)]) + key(pieces[tokens.get(i + 1)]));
-                if (id != null && scores[id] > bestScore) {
-                    bestScore = scores[id];
-                    bestId = id;
-                    bestIndex = i;
-                }
-            }
-            if (bestIndex < 0) {
-                return;
-            }
-            tokens.set(bestIndex, bestId);
-            tokens.remove(bestIndex + 1);
+        int n = tokens.size();
+        int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
+        int[] prev = new int[n];
+        int[] next = new int[n];
+        boolean[] removed = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
         }
+        // Candidate: {position, merged id}; best score first, then leftmost position.
+        PriorityQueue<int[]> queue = new PriorityQueue<>((a, b) -> {
+            int byScore = Float.compare(scores[b[1]], scores[a[1]]);
+            return byScore != 0 ? byScore : Integer.compare(a[0], b[0]);
+        });
+        for (int i = 0; i + 1 < n; i++) {
+            offer(queue, ids, i, i + 1);
+        }
+        while (!queue.isEmpty()) {
+            int[] top = queue.poll();
+            int pos = top[0];
+            if (removed[pos] || next[pos] < 0 || mergedId(ids[pos], ids[next[pos]]) != top[1]) {
+                continue; // stale: a side of this pair was merged since
+            }
+            if (scores[top[1]] <= -1e10f) {
+                break; // llama2.c only merges pairs scoring above its starting best of -1e10
+            }
+            int right = next[pos];
+            ids[pos] = top[1];
+            removed[right] = true;
+            next[pos] = next[right];
+            if (next[right] >= 0) {
+                prev[next[right]] = pos;
+            }
+            if (prev[pos] >= 0) {
+                offer(queue, ids, prev[pos], pos);
+            }
+            if (next[pos] >= 0) {
+                offer(queue, ids, pos, next[pos]);
+            }
+        }
+        tokens.clear();
+        for (int i = 0; i >= 0 && i < n; i = next[i]) {
+            tokens.add(ids[i]);
+        }
+    }
+
+    private void offer(PriorityQueue<int[]> queue, int[] ids, int left, int right) {
+        int merged = mergedId(ids[left], ids[right]);
+        if (merged >= 0) {
+            queue.add(new int[] {left, merged});
+        }
+    }
+
+    /** The id of the concatenation of two tokens' pieces, or -1 if it is not in the vocabulary. */
+    private int mergedId(int left, int right) {
+        Integer id = idOfPiece.get(key(pieces[left]) + key(pieces[right]));
+        return id == null ? -1 : id;
     }
 
     @Override

@@ -68,6 +68,9 @@ final class TextPattern {
     }
 
     String replaceAll(String text, String replacement) {
+        if (literal != null) {
+            return literal.isEmpty() ? text : text.replace(literal, replacement);
+        }
         return pattern.matcher(text).replaceAll(Matcher.quoteReplacement(replacement));
     }
 }
