@@ -11,6 +11,8 @@ import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.Models;
 import dev.lora4j.train.Example;
 import dev.lora4j.train.JsonlDataset;
+import dev.lora4j.train.TextData;
+import dev.lora4j.tokenizer.Tokenizer;
 import dev.lora4j.train.LrSchedule;
 import dev.lora4j.train.TrainOptions;
 import dev.lora4j.train.Trainer;
@@ -29,8 +31,9 @@ import picocli.CommandLine.Option;
 /** {@code lora4j train}: LoRA fine-tuning of a causal language model on JSONL token data. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune a causal language model with LoRA and save the adapter in PEFT's layout.",
-                "Data: JSON lines, {\"input_ids\": [...]} (loss on every token after the first) or",
-                "{\"prompt\": [...], \"completion\": [...]} (loss on the completion only), as token ids.",
+                "Data: a .txt corpus (cut into --seq-len windows), or JSON lines: {\"text\": \"...\"} or",
+                "{\"input_ids\": [...]} (loss on every token after the first), or {\"prompt\": ..., \"completion\": ...}",
+                "as strings or token ids (loss on the completion only). Text needs the model's tokenizer.",
                 "Writes adapter_config.json, adapter_model.safetensors, metrics.jsonl and train_args.json",
                 "into --output; with --checkpoint-every, a resumable checkpoint/ too (continue with --resume)."})
 final class TrainCommand implements Callable<Integer> {
@@ -120,8 +123,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         try (CausalLM lm = Models.load(model)) {
             int vocab = lm.config().vocabSize();
-            List<Example> train = JsonlDataset.read(data, vocab);
-            List<Example> eval = evalData != null ? JsonlDataset.read(evalData, vocab) : List.of();
+            Tokenizer tokenizer = TextData.modelTokenizer(model);
+            List<Example> train = readData(data, vocab, tokenizer);
+            List<Example> eval = evalData != null ? readData(evalData, vocab, tokenizer) : List.of();
             if (evalSplit > 0) {
                 List<List<Example>> parts = split(train, evalSplit, seed);
                 train = parts.get(0);
@@ -163,6 +167,17 @@ final class TrainCommand implements Callable<Integer> {
                 .withRslora(rslora)
                 .withInit(InitLoraWeights.KAIMING)
                 .withTask("CAUSAL_LM", model.toAbsolutePath().toString(), type.equals("gpt2"));
+    }
+
+    private List<Example> readData(Path file, int vocab, Tokenizer tokenizer) throws java.io.IOException {
+        if (file.getFileName().toString().endsWith(".txt")) {
+            if (tokenizer == null) {
+                throw new IllegalArgumentException(file + ": a .txt corpus needs a tokenizer beside the model in " + model
+                        + " (tokenizer.json or a llama2.c tok*.bin)");
+            }
+            return TextData.windows(file, tokenizer, seqLen);
+        }
+        return JsonlDataset.read(file, vocab, tokenizer);
     }
 
     /** A seeded split: the same seed always holds out the same sequences. */
