@@ -9,6 +9,7 @@ import dev.lora4j.tensor.Tensor;
 public final class Embedding {
     private final String name;
     private final Tensor table;
+    private Tensor output;
 
     public Embedding(String name, Tensor table) {
         if (table.rank() != 2) {
@@ -34,11 +35,11 @@ public final class Embedding {
         return table.dim(1);
     }
 
-    /** out [ids.length, dim] = table[ids]. */
+    /** out [ids.length, dim] = table[ids], in this layer's output buffer. */
     public Tensor forward(int[] ids) {
-        Tensor out = Buffers.f32(ids.length, dim());
-        forward(ids, out, false);
-        return out;
+        output = Buffers.reuse(output, ids.length, dim());
+        forward(ids, output, false);
+        return output;
     }
 
     /** out[r] (+)= table[ids[r]]; an id outside the table is an error naming the row and the id. */

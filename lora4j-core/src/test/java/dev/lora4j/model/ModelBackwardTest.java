@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lora4j.kernels.CrossEntropy;
-import dev.lora4j.kernels.MatmulScalar;
+import dev.lora4j.kernels.Matmul;
+import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.LinearAdapter;
 import dev.lora4j.nn.TokenBatch;
@@ -20,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The backward pass of whole models, checked by finite differences. Every linear layer gets a dense
- * trainable adapter {@code y += x·Cᵀ} (a stand-in for LoRA, written with the scalar matmul twin);
+ * trainable adapter {@code y += x·Cᵀ} (a stand-in for LoRA);
  * the analytic gradient of the mean next-token loss with respect to entries of each C — which flows
  * back through the head, the norms, attention (RoPE, GQA, causal and padding masks), the MLPs and the
  * residuals — must match central differences of the loss.
@@ -40,23 +41,22 @@ class ModelBackwardTest {
         final Tensor grad;
 
         DenseAdapter(int out, int in, Random random) {
-            float[] v = new float[out * in];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (0.05 * random.nextGaussian());
+            c = Buffers.f32(out, in);
+            for (int i = 0; i < out * in; i++) {
+                c.setFlat(i, (float) (0.05 * random.nextGaussian()));
             }
-            c = Tensor.of(v, out, in);
-            grad = Tensor.zeros(out, in);
+            grad = Buffers.f32(out, in);
         }
 
         @Override
         public void forward(Tensor x, Tensor y) {
-            MatmulScalar.forward(x, c, y, true);
+            Matmul.forward(x, c, y, true);
         }
 
         @Override
         public void backward(Tensor dy, Tensor x, Tensor dx) {
-            MatmulScalar.backwardInput(dy, c, dx, true);
-            MatmulScalar.backwardWeight(dy, x, grad, true);
+            Matmul.backwardInput(dy, c, dx, true);
+            Matmul.backwardWeight(dy, x, grad, true);
         }
     }
 
