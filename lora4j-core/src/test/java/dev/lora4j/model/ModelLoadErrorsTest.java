@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,6 +80,25 @@ class ModelLoadErrorsTest {
             float[] b = original.forward(TokenBatch.of(1, 4, ids, null, null)).toFloatArray();
             assertThat(a).containsExactly(b);
             assertThat(renamed.linears().get(0).name()).isEqualTo("transformer.h.0.attn.c_attn");
+        }
+    }
+
+    @Test
+    void shardedCheckpointGivesTheSameLogits(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("sharded"));
+        Files.copy(LLAMA.resolve("config.json"), dir.resolve("config.json"));
+        try (SafetensorsFile f = SafetensorsFile.open(LLAMA.resolve("model.safetensors"))) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (String name : f.names()) {
+                tensors.put(name, f.tensor(name));
+            }
+            List<Path> written = SafetensorsWriter.writeSharded(dir, "model", tensors, Map.of(), 40_000);
+            assertThat(written.size()).isGreaterThan(3);  // several shards and the index
+        }
+        int[] ids = {1, 17, 42, 99, 3};
+        try (CausalLM sharded = Models.load(dir); CausalLM single = Models.load(LLAMA)) {
+            assertThat(sharded.forward(TokenBatch.of(1, 5, ids, null, null)).toFloatArray())
+                    .containsExactly(single.forward(TokenBatch.of(1, 5, ids, null, null)).toFloatArray());
         }
     }
 
