@@ -55,7 +55,7 @@ final class Gemm {
         Worker[] workers = new Worker[threads];
         int aRows = roundUp(Math.min(MC, m), MR);
         for (int t = 0; t < threads; t++) {
-            workers[t] = new Worker(new float[aRows * kcMax], new GemmPacking.Scratch(Math.max(kcMax, NR)));
+            workers[t] = new Worker(new float[aRows * kcMax], new GemmPacking.Scratch(Math.max(kcMax, Math.max(aRows, bPack.length / kcMax))));
         }
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
