@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,7 +51,7 @@ class SafetensorsFuzzTest {
             seeds.add(Files.readAllBytes(SafetensorsGoldenTest.GOLDEN.resolve(name)));
         }
         Random random = new Random(SEED);
-        Path file = tmp.resolve("mutant.safetensors");
+        Path file = scratchDir().resolve("mutant.safetensors");
         int[] outcomes = new int[2];
         for (int i = 0; i < ITERATIONS; i++) {
             byte[] seed = seeds.get(random.nextInt(seeds.size()));
@@ -70,7 +72,7 @@ class SafetensorsFuzzTest {
 
     @Test
     void mutatedIndexesLoadOrFailClearly() throws IOException {
-        Path dir = tmp.resolve("sharded");
+        Path dir = scratchDir().resolve("sharded");
         Files.createDirectories(dir);
         Path golden = SafetensorsGoldenTest.GOLDEN.resolve("sharded");
         for (String name : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
@@ -87,6 +89,32 @@ class SafetensorsFuzzTest {
         }
         assertThat(outcomes[Outcome.LOADED.ordinal()]).isPositive();
         assertThat(outcomes[Outcome.REJECTED.ordinal()]).isPositive();
+    }
+
+    private Path scratch;
+
+    /**
+     * Where mutants are written: a RAM file system when there is one, because rewriting a small file
+     * thousands of times costs milliseconds each on a disk file system that discards freed blocks.
+     */
+    private Path scratchDir() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            scratch = Files.createTempDirectory(shm, "lora4j-fuzz");
+            return scratch;
+        }
+        return tmp;
+    }
+
+    @AfterEach
+    void removeScratch() throws IOException {
+        if (scratch != null) {
+            try (Stream<Path> files = Files.walk(scratch)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     /** Opens {@code file}, hands out every tensor and reads every element. */
@@ -106,12 +134,9 @@ class SafetensorsFuzzTest {
                     continue;
                 }
                 Tensor t = source.tensor(name);
-                assertThat(t.numel()).isEqualTo(info.numel());
-                double sum = 0;
-                for (float v : t.toFloatArray()) {
-                    sum += v;
-                }
-                assertThat(Double.isFinite(sum) || !Double.isFinite(sum)).isTrue(); // every element was read
+                // The view covers exactly the validated byte range, and every element can be read.
+                assertThat(t.segment().byteSize()).isEqualTo(info.byteSize());
+                assertThat(t.toFloatArray()).hasSize((int) info.numel());
             }
             return Outcome.LOADED;
         } catch (SafetensorsException e) {
