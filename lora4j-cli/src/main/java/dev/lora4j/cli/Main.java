@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "LoRA fine-tuning and serving for the JVM, in pure Java.",
         subcommands = {
             SystemInfoCommand.class,
+            ImportOnnxBertCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
