@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
         description = "LoRA fine-tuning and serving for the JVM, in pure Java.",
         subcommands = {
             SystemInfoCommand.class,
+            ImportLlama2cCommand.class,
+            EvalCommand.class,
+            TrainCommand.class,
             ImportOnnxBertCommand.class,
             CommandLine.HelpCommand.class
         })

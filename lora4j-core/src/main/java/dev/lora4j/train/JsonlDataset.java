@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import dev.lora4j.tokenizer.Tokenizer;
 
 /**
  * Reads training data from JSON Lines: one object per line, either {@code {"input_ids": [...]}}
@@ -23,6 +24,15 @@ public final class JsonlDataset {
     private JsonlDataset() {}
 
     public static List<Example> read(Path file, int vocabSize) throws IOException {
+        return read(file, vocabSize, null);
+    }
+
+    /**
+     * As {@link #read(Path, int)}, also accepting text: {@code {"text": "..."}} lines, and
+     * {@code prompt}/{@code completion} given as strings. Text is tokenized with {@code tokenizer}
+     * (BOS added when the tokenizer has one; an EOS closes each completion).
+     */
+    public static List<Example> read(Path file, int vocabSize, Tokenizer tokenizer) throws IOException {
         List<Example> out = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
@@ -32,7 +42,7 @@ public final class JsonlDataset {
                 if (line.isBlank()) {
                     continue;
                 }
-                out.add(parse(file, lineNo, line, vocabSize));
+                out.add(parse(file, lineNo, line, vocabSize, tokenizer));
             }
         } catch (NoSuchFileException e) {
             throw new IOException(file + ": data file not found");
@@ -43,7 +53,7 @@ public final class JsonlDataset {
         return out;
     }
 
-    static Example parse(Path file, int lineNo, String line, int vocabSize) throws IOException {
+    static Example parse(Path file, int lineNo, String line, int vocabSize, Tokenizer tokenizer) throws IOException {
         JsonNode node;
         try {
             node = JSON.readTree(line);
@@ -60,6 +70,25 @@ public final class JsonlDataset {
             }
             return Example.allTokens(ids);
         }
+        if (node.has("text") && tokenizer != null) {
+            int[] ids = tokenizer.encode(node.get("text").asText(), true);
+            if (ids.length < 2) {
+                throw new IOException(file + ":" + lineNo + ": \"text\" is too short to predict a token");
+            }
+            checkVocab(file, lineNo, ids, vocabSize);
+            return Example.allTokens(ids);
+        }
+        if (node.path("prompt").isTextual() && node.path("completion").isTextual() && tokenizer != null) {
+            int[] prompt = tokenizer.encode(node.get("prompt").asText(), true);
+            int[] completion = tokenizer.encode(node.get("completion").asText(), false);
+            if (tokenizer.eosId().isPresent()) {
+                completion = java.util.Arrays.copyOf(completion, completion.length + 1);
+                completion[completion.length - 1] = tokenizer.eosId().getAsInt();
+            }
+            checkVocab(file, lineNo, prompt, vocabSize);
+            checkVocab(file, lineNo, completion, vocabSize);
+            return Example.promptCompletion(prompt, completion);
+        }
         if (node.has("prompt") && node.has("completion")) {
             int[] prompt = ids(file, lineNo, node.get("prompt"), "prompt", vocabSize);
             int[] completion = ids(file, lineNo, node.get("completion"), "completion", vocabSize);
@@ -69,8 +98,8 @@ public final class JsonlDataset {
             return Example.promptCompletion(prompt, completion);
         }
         if (node.has("text") || node.has("messages")) {
-            throw new IOException(file + ":" + lineNo + ": text data needs a tokenizer, which this command does not "
-                    + "use yet; give token ids as \"input_ids\" (or \"prompt\"/\"completion\")");
+            throw new IOException(file + ":" + lineNo + ": text data needs a tokenizer, and none was found beside the "
+                    + "model (tokenizer.json or a llama2.c tok*.bin); give token ids as \"input_ids\" instead");
         }
         throw new IOException(file + ":" + lineNo + ": expected \"input_ids\", or \"prompt\" and \"completion\"; found "
                 + fieldNames(node));
@@ -93,6 +122,15 @@ public final class JsonlDataset {
             }
         }
         return ids;
+    }
+
+    private static void checkVocab(Path file, int lineNo, int[] ids, int vocabSize) throws IOException {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw new IOException(file + ":" + lineNo + ": token " + i + " has id " + ids[i]
+                        + ", outside the model's vocabulary [0, " + vocabSize + ") (tokenizer and model disagree)");
+            }
+        }
     }
 
     private static List<String> fieldNames(JsonNode node) {

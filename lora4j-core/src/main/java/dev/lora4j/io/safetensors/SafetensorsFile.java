@@ -5,7 +5,7 @@ import dev.lora4j.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
@@ -39,32 +39,47 @@ public final class SafetensorsFile implements WeightSource {
         this.header = header;
     }
 
-    /** Maps {@code file} read-only and validates its header. */
+    /**
+     * Validates the header of {@code file}, then maps the file read-only. The header is read with
+     * plain reads first, so a broken file is rejected before anything is mapped.
+     */
     public static SafetensorsFile open(Path file) throws IOException {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new SafetensorsException(file, "safetensors data is little-endian; this platform is big-endian");
         }
-        Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
                 throw new SafetensorsException(file, "file has " + size
                         + " bytes; a safetensors file starts with an 8-byte header length");
             }
-            MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long headerLength = SafetensorsHeader.checkHeaderLength(file, size,
-                    whole.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0));
-            MemorySegment headerBytes = whole.asSlice(8, headerLength);
-            MemorySegment data = whole.asSlice(8 + headerLength);
-            SafetensorsHeader header = SafetensorsHeader.parse(file, headerBytes.asByteBuffer(), data.byteSize());
-            return new SafetensorsFile(file, arena, data, header);
+            ByteBuffer prefix = readFully(file, channel, 0, 8).order(ByteOrder.LITTLE_ENDIAN);
+            long headerLength = SafetensorsHeader.checkHeaderLength(file, size, prefix.getLong(0));
+            long dataStart = 8 + headerLength;
+            SafetensorsHeader header = SafetensorsHeader.parse(file, readFully(file, channel, 8, (int) headerLength),
+                    size - dataStart);
+            // A shared arena: the weights are read by the kernels' worker threads.
+            Arena arena = Arena.ofShared();
+            try {
+                MemorySegment data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, size - dataStart, arena);
+                return new SafetensorsFile(file, arena, data, header);
+            } catch (IOException | RuntimeException | Error e) {
+                arena.close();
+                throw e;
+            }
         } catch (NoSuchFileException e) {
-            arena.close();
             throw new SafetensorsException(file, "file does not exist", e);
-        } catch (IOException | RuntimeException | Error e) {
-            arena.close();
-            throw e;
         }
+    }
+
+    private static ByteBuffer readFully(Path file, FileChannel channel, long position, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, position + buffer.position()) < 0) {
+                throw new SafetensorsException(file, "file ended while its header was being read (changed on disk?)");
+            }
+        }
+        return buffer.flip();
     }
 
     public Path path() {
@@ -132,7 +147,7 @@ public final class SafetensorsFile implements WeightSource {
 
     /** Unmaps the file. Tensors handed out before become unusable. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (arena.scope().isAlive()) {
             arena.close();
         }
