@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             ImportLlama2cCommand.class,
             EvalCommand.class,
             TrainCommand.class,
+            ImportOnnxBertCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

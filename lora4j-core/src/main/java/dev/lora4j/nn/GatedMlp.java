@@ -15,6 +15,12 @@ public final class GatedMlp {
     private Tensor savedGate;
     private Tensor savedUp;
     private Tensor savedActivated;
+    private Tensor hidden;
+    private Tensor dh;
+    private Tensor da;
+    private Tensor du;
+    private Tensor dg;
+    private Tensor dx;
 
     public GatedMlp(Linear gate, Linear up, Linear down) {
         this.gate = gate;
@@ -25,28 +31,27 @@ public final class GatedMlp {
     public Tensor forward(Tensor x) {
         Tensor g = gate.forward(x);
         Tensor u = up.forward(x);
-        Tensor a = Buffers.f32(g.dim(0), g.dim(1));
+        Tensor a = savedActivated = Buffers.reuse(savedActivated, g.dim(0), g.dim(1));
         Activations.silu(g, a);
-        Tensor h = Buffers.f32(g.dim(0), g.dim(1));
-        Elementwise.mul(a, u, h);
+        hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1));
+        Elementwise.mul(a, u, hidden);
         savedGate = g;
         savedUp = u;
-        savedActivated = a;
-        return down.forward(h);
+        return down.forward(hidden);
     }
 
     public Tensor backward(Tensor dy) {
         int rows = dy.dim(0);
         int width = savedGate.dim(1);
-        Tensor dh = Buffers.f32(rows, width);
+        dh = Buffers.reuse(dh, rows, width);
         down.backward(dy, dh, false);
-        Tensor da = Buffers.f32(rows, width);
+        da = Buffers.reuse(da, rows, width);
         Elementwise.mul(dh, savedUp, da);       // d/da of a⊙u is u
-        Tensor du = Buffers.f32(rows, width);
+        du = Buffers.reuse(du, rows, width);
         Elementwise.mul(dh, savedActivated, du); // d/du of a⊙u is a
-        Tensor dg = Buffers.f32(rows, width);
+        dg = Buffers.reuse(dg, rows, width);
         Activations.siluBackward(savedGate, da, dg);
-        Tensor dx = Buffers.f32(rows, gate.inFeatures());
+        dx = Buffers.reuse(dx, rows, gate.inFeatures());
         gate.backward(dg, dx, false);
         up.backward(du, dx, true);
         return dx;
