@@ -31,8 +31,30 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "lines per forward pass (default ${DEFAULT-VALUE})")
     int batchSize;
 
+    @Option(names = "--task", defaultValue = "causal-lm", paramLabel = "T",
+            description = "causal-lm, or classification: accuracy, macro-F1 and confusion matrix (default ${DEFAULT-VALUE})")
+    String task;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "classification: the adapter lora4j train wrote (omit for a full fine-tuning output given as --model)")
+    Path adapter;
+
+    @Option(names = "--text-column", paramLabel = "C", description = "classification: text column (default: auto)")
+    String textColumn;
+
+    @Option(names = "--label-column", paramLabel = "C", description = "classification: label column (default: auto)")
+    String labelColumn;
+
+    @Option(names = "--seq-len", paramLabel = "T", description = "classification: longer texts are cut to T tokens (default: as trained)")
+    Integer seqLen;
+
     @Override
     public Integer call() throws Exception {
+        if (task.equals("classification")) {
+            return ClassificationTraining.evaluate(model, adapter, data, textColumn, labelColumn, seqLen, batchSize);
+        }
+        if (!task.equals("causal-lm")) {
+            throw new IllegalArgumentException("unknown --task '" + task + "' (causal-lm or classification)");
+        }
         try (CausalLM lm = Models.load(model)) {
             List<int[]> sequences = TokenJsonl.read(data, lm.config().vocabSize());
             long started = System.nanoTime();

@@ -113,8 +113,40 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init-adapter", paramLabel = "DIR", description = "start from this PEFT adapter instead of a fresh one")
     Path initAdapter;
 
+    @Option(names = "--task", defaultValue = "causal-lm", paramLabel = "T",
+            description = "causal-lm, or classification (text + label data; see ClassificationTraining) (default ${DEFAULT-VALUE})")
+    String task;
+
+    @Option(names = "--method", defaultValue = "lora", paramLabel = "M",
+            description = "classification: lora (adapters + head) or full (every linear layer + head) (default ${DEFAULT-VALUE})")
+    String method;
+
+    @Option(names = "--labels", paramLabel = "LIST", description = "classification: class names in index order, e.g. negative,positive")
+    String labels;
+
+    @Option(names = "--text-column", paramLabel = "C", description = "classification: text column (header name, JSON key or 0-based index; default: auto)")
+    String textColumn;
+
+    @Option(names = "--label-column", paramLabel = "C", description = "classification: label column (default: auto)")
+    String labelColumn;
+
+    @Option(names = "--class-weights", paramLabel = "W", description = "classification: balanced, or w0,w1,... per class (default: none)")
+    String classWeights;
+
+    @Option(names = "--pooling", defaultValue = "auto", paramLabel = "P", description = "classification: cls, mean or auto (mean without a pooler) (default ${DEFAULT-VALUE})")
+    String pooling;
+
+    @Option(names = "--max-train-examples", defaultValue = "0", paramLabel = "N", description = "classification: train on a seeded sample of N examples (0 = all)")
+    int maxTrainExamples;
+
     @Override
     public Integer call() throws Exception {
+        if (task.equals("classification")) {
+            return new ClassificationTraining(this).run();
+        }
+        if (!task.equals("causal-lm")) {
+            throw new IllegalArgumentException("unknown --task '" + task + "' (causal-lm or classification)");
+        }
         if (evalData != null && evalSplit > 0) {
             throw new IllegalArgumentException("give --eval-data or --eval-split, not both");
         }
