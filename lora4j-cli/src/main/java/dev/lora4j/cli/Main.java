@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             TrainCommand.class,
             ImportOnnxBertCommand.class,
+            DemoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

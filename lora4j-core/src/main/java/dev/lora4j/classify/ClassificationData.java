@@ -52,11 +52,19 @@ public final class ClassificationData {
         } catch (java.nio.charset.MalformedInputException e) {
             throw new IOException(file + ": not UTF-8 text");
         }
+        return parse(text, file.getFileName().toString(), file.toString(), textColumn, labelColumn, labelNamesOrNull);
+    }
+
+    /**
+     * As {@link #read} for text already in memory (e.g. a classpath resource); {@code fileName} picks the
+     * format by its extension, {@code source} names it in error messages.
+     */
+    public static LabeledDataset parse(String text, String fileName, String source, String textColumn,
+                                       String labelColumn, List<String> labelNamesOrNull) {
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        String source = file.toString();
+        String name = fileName.toLowerCase(Locale.ROOT);
         List<Raw> raw = name.endsWith(".jsonl") || name.endsWith(".json")
                 ? jsonl(text, source, textColumn, labelColumn)
                 : table(name.endsWith(".csv") ? DelimitedRows.csv(text, source) : DelimitedRows.tsv(text), source,
