@@ -83,7 +83,7 @@ public final class ClassificationData {
             return List.of();
         }
         List<String> first = rows.get(0).fields();
-        boolean header = isHeader(first);
+        boolean header = isHeader(first) || names(first, textColumn) || names(first, labelColumn);
         int width = first.size();
         if (width < 2) {
             throw new IllegalArgumentException(source + ":" + rows.get(0).line() + ": expected at least two columns"
@@ -118,6 +118,10 @@ public final class ClassificationData {
             out.add(new Raw(row.line(), row.fields().get(textIndex), row.fields().get(labelIndex).strip()));
         }
         return out;
+    }
+
+    private static boolean names(List<String> fields, String column) {
+        return column != null && fields.stream().anyMatch(f -> f.strip().equalsIgnoreCase(column));
     }
 
     static boolean isHeader(List<String> fields) {
@@ -258,8 +262,8 @@ public final class ClassificationData {
         for (int i = 0; i < raw.size(); i++) {
             Raw r = raw.get(i);
             Integer index = byName.get(r.label());
-            if (index == null && allIntegers) {
-                index = parseIndex(r, source);
+            if (index == null && r.label().matches("\\d+")) {
+                index = parseIndex(r, source);   // an index into the class names
             }
             if (index == null || index < 0 || index >= names.size()) {
                 throw new IllegalArgumentException(source + ":" + r.line() + ": label '" + r.label()

@@ -13,7 +13,7 @@ import java.util.List;
  *   <li>CSV (RFC 4180): fields split at commas; a field that starts with {@code "} is quoted, may hold
  *       commas and line breaks, and writes a literal quote as {@code ""}.</li>
  * </ul>
- * Blank lines are skipped; a trailing {@code \r} (CRLF files) is dropped.
+ * Blank lines (no tab, only spaces) are skipped; a trailing {@code \r} (CRLF files) is dropped.
  */
 final class DelimitedRows {
     /** One row: its fields and the 1-based line it starts on. */
@@ -26,7 +26,7 @@ final class DelimitedRows {
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = stripCr(lines[i]);
-            if (line.isBlank()) {
+            if (line.isBlank() && line.indexOf('\t') < 0) {
                 continue;
             }
             rows.add(new Row(i + 1, List.of(line.split("\t", -1))));

@@ -48,6 +48,11 @@ public final class TextClassifier implements AutoCloseable {
         return new TextClassifier(modelDir, model, tokenizer, Math.min(maxLength, positions));
     }
 
+    /** A classifier over an already loaded model (tests feed token ids directly; the tokenizer may be null). */
+    static TextClassifier of(Path modelDir, SequenceClassifier model, Tokenizer tokenizerOrNull, int maxLength) {
+        return new TextClassifier(modelDir, model, tokenizerOrNull, maxLength);
+    }
+
     /** Mean pooling for checkpoints without a pooler (sentence-transformers exports such as MiniLM), else CLS. */
     public static Pooling defaultPooling(Path modelDir) throws IOException {
         try (var source = dev.lora4j.io.safetensors.Checkpoints.open(modelDir)) {
