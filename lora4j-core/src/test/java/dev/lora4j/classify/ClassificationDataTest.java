@@ -96,7 +96,7 @@ class ClassificationDataTest {
                 .hasMessageContaining("f.jsonl:2").hasMessageContaining("not valid JSON");
         assertThatThrownBy(() -> read("g.jsonl", "{\"body\": \"a\", \"label\": 1}\n", null))
                 .hasMessageContaining("g.jsonl:1").hasMessageContaining("no text field").hasMessageContaining("[body, label]");
-        assertThatThrownBy(() -> read("h.tsv", "label\ttext\n1\tonly one class\n", null))
+        assertThatThrownBy(() -> read("h.tsv", "label\ttext\npos\tonly one class\n", null))
                 .hasMessageContaining("only one class");
         assertThatThrownBy(() -> read("i.tsv", "label\ttext\n0\t \n1\tx\n", null))
                 .hasMessageContaining("i.tsv:2").hasMessageContaining("empty text");
