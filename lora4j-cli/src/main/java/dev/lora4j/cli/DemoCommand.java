@@ -102,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
             for (int i = 0; i < newSentences.size(); i++) {
                 double[] p = TextClassifier.probabilities(logits[i]);
                 int c = TextClassifier.argmax(logits[i]);
-                out.printf(Locale.ROOT, "  %-8s %5.1f%%  %s%n", reloaded.labels().get(c), 100 * p[c], newSentences.get(i));
+                out.printf(Locale.ROOT, "  %-8s %6.2f%%  %s%n", reloaded.labels().get(c), 100 * p[c], newSentences.get(i));
             }
         }
         out.println("\nEvaluate it again:  ./lora4j eval --task classification --model " + model

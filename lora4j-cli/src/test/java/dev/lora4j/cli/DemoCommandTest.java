@@ -61,7 +61,7 @@ class DemoCommandTest {
         String stdout = run("demo", "--steps", "2", "--cache", tmp.resolve("cache").toString(), "--output", out.toString());
         assertThat(stdout).contains("all-MiniLM-L6-v2 from").contains("Held-out accuracy:").contains("before fine-tuning")
                 .contains("Adapter saved").contains("classified with the saved adapter");
-        assertThat(stdout.lines().filter(l -> l.matches("\\s+(positive|negative)\\s+\\d+\\.\\d%.*"))).hasSize(6);
+        assertThat(stdout.lines().filter(l -> l.matches("\\s+(positive|negative)\\s+\\d+\\.\\d\\d%.*"))).hasSize(6);
         JsonNode config = new ObjectMapper().readTree(out.resolve("adapter_config.json").toFile());
         assertThat(config.get("task_type").asText()).isEqualTo("SEQ_CLS");
         assertThat(out.resolve("adapter_model.safetensors")).exists();
