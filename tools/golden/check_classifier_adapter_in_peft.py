@@ -3,6 +3,9 @@ prints its class probabilities for a few sentences, to compare with lora4j's.
 
     PY=$(../shared/tools/python-env)
     $PY tools/golden/check_classifier_adapter_in_peft.py MODEL_DIR ADAPTER_DIR "sentence" ...
+    $PY tools/golden/check_classifier_adapter_in_peft.py MODEL_DIR ADAPTER_DIR --tsv dev.tsv   # accuracy
+
+(--tsv: a label<TAB>text file with a header and integer labels, as SST-2's dev.tsv.)
 
 PEFT must load every tensor (no missing LoRA or head weights, no unexpected keys). lora4j's
 classifier.json says how the head is fed: "cls" is transformers' BertForSequenceClassification as is;
@@ -19,6 +22,11 @@ from transformers import AutoTokenizer, BertForSequenceClassification
 
 def main():
     model_dir, adapter_dir, sentences = sys.argv[1], sys.argv[2], sys.argv[3:]
+    truth = None
+    if sentences and sentences[0] == "--tsv":
+        rows = [line.rstrip("\n").split("\t") for line in open(sentences[1], encoding="utf-8")][1:]
+        truth = [int(r[0]) for r in rows]
+        sentences = [r[1] for r in rows]
     settings = json.load(open(f"{adapter_dir}/classifier.json"))
     labels = settings["labels"]
     base = BertForSequenceClassification.from_pretrained(
@@ -38,6 +46,17 @@ def main():
         assert torch.equal(state[candidates[0]], value), f"{name}: PEFT loaded a different value"
     print("PEFT loaded every tensor of", adapter_dir)
     tok = AutoTokenizer.from_pretrained(model_dir)
+    probs = torch.cat([probabilities(model, tok, settings, sentences[i:i + 64]) for i in range(0, len(sentences), 64)])
+    if truth is not None:
+        correct = sum(int(p.argmax()) == t for p, t in zip(probs, truth))
+        print(f"PEFT accuracy {correct / len(truth):.6f} ({correct}/{len(truth)})")
+        return
+    for s, p in zip(sentences, probs):
+        c = int(p.argmax())
+        print(f"{labels[c]:8s} {100 * float(p[c]):.4f}%  {s}")
+
+
+def probabilities(model, tok, settings, sentences):
     enc = tok(sentences, padding=True, truncation=True, max_length=settings["max_length"], return_tensors="pt")
     with torch.no_grad():
         if settings["pooling"] == "mean":
@@ -48,9 +67,7 @@ def main():
             logits = model.base_model.model.classifier(pooled)
         else:
             logits = model(**enc).logits
-    for s, p in zip(sentences, torch.softmax(logits, -1)):
-        c = int(p.argmax())
-        print(f"{labels[c]:8s} {100 * float(p[c]):.4f}%  {s}")
+    return torch.softmax(logits, -1)
 
 
 if __name__ == "__main__":
