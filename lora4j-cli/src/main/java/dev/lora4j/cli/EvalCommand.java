@@ -20,7 +20,10 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Evaluate a model's next-token loss on a JSONL file of {\"input_ids\": [...]} lines.",
                 "Prints {\"loss\", \"perplexity\", \"tokens\"}: the mean cross-entropy (nats) over every position",
-                "but the first of each line, weighted by token."})
+                "but the first of each line, weighted by token.",
+                "With --task classification: accuracy, macro-F1 and the confusion matrix of a classifier trained by",
+                "lora4j train --task classification (--adapter DIR, or --model DIR of a full fine-tuning) on labelled",
+                "TSV/CSV/JSONL data, as JSON on stdout and a table on stderr."})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model directory")
     Path model;

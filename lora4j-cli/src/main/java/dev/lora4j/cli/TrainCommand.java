@@ -114,7 +114,7 @@ final class TrainCommand implements Callable<Integer> {
     Path initAdapter;
 
     @Option(names = "--task", defaultValue = "causal-lm", paramLabel = "T",
-            description = "causal-lm, or classification (text + label data; see ClassificationTraining) (default ${DEFAULT-VALUE})")
+            description = "causal-lm, or classification: a BERT-family encoder + head on TSV/CSV/JSONL text and label data (default ${DEFAULT-VALUE})")
     String task;
 
     @Option(names = "--method", defaultValue = "lora", paramLabel = "M",
