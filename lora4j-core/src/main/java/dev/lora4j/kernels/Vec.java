@@ -151,7 +151,7 @@ final class Vec {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
-            FloatVector e = FloatVector.fromArray(S, a, at + i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(FloatVector.fromArray(S, a, at + i).sub(shift));
             e.intoArray(a, at + i);
             acc = acc.add(e);
         }
@@ -170,7 +170,7 @@ final class Vec {
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             long off = (long) i * Float.BYTES;
-            FloatVector e = load(x, xAt + off).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(load(x, xAt + off).sub(shift));
             store(e, y, yAt + off);
             acc = acc.add(e);
         }
