@@ -50,6 +50,13 @@ public final class PeftAdapterFiles {
      * unexpected tensors, and NaN or Inf values.
      */
     public static LoraModel load(CausalLM base, Path dir, Consumer<String> warnings) throws IOException {
+        LoraModel model = read(base, dir, warnings);
+        model.attach();
+        return model;
+    }
+
+    /** As {@link #load} but leaves the adapters detached (for holding several adapters, {@link AdapterSet}). */
+    public static LoraModel read(CausalLM base, Path dir, Consumer<String> warnings) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException(dir + ": not an adapter directory (expected " + AdapterConfigJson.FILE_NAME
                     + " and " + WEIGHTS_FILE + " inside)");
@@ -59,7 +66,12 @@ public final class PeftAdapterFiles {
         if (!Files.exists(weights)) {
             throw new IOException(weights + ": adapter weights not found");
         }
-        LoraModel model = LoraModel.attachUninitialized(base, config);
+        LoraModel model;
+        try {
+            model = LoraModel.detached(base, config);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(dir.resolve(AdapterConfigJson.FILE_NAME) + ": " + e.getMessage(), e);
+        }
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             List<String> problems = new ArrayList<>();
             Set<String> expected = new TreeSet<>();
@@ -91,7 +103,6 @@ public final class PeftAdapterFiles {
                 }
             }
             if (!problems.isEmpty()) {
-                model.detach();
                 throw new IOException(weights + ": adapter does not fit this base model:\n  "
                         + String.join("\n  ", problems));
             }
