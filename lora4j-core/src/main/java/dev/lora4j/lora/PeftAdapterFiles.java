@@ -97,9 +97,18 @@ public final class PeftAdapterFiles {
                 }
                 System.arraycopy(v, 0, p.value(), 0, v.length);
             }
-            for (String name : file.names()) {
-                if (!expected.contains(name) && name.contains(".lora_")) {
+            for (String name : new TreeSet<>(file.names())) {
+                if (expected.contains(name)) {
+                    continue;
+                }
+                if (name.contains(".lora_")) {
                     problems.add(name + ": present in the file but matches no adapted module of this model");
+                } else if (name.contains(".modules_to_save.") || name.contains("lora_magnitude_vector")) {
+                    problems.add(name + ": modules_to_save copies and DoRA magnitudes are not supported yet");
+                } else {
+                    // PEFT saves the base embedding layers beside the adapter when lm_head or embed_tokens is a
+                    // target (save_embedding_layers="auto"); they are the base model's own weights.
+                    warnings.accept(weights + ": ignoring non-LoRA tensor " + name);
                 }
             }
             if (!problems.isEmpty()) {
