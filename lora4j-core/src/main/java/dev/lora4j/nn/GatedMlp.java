@@ -5,8 +5,9 @@ import dev.lora4j.kernels.Elementwise;
 import dev.lora4j.tensor.Tensor;
 
 /**
- * Llama's SwiGLU MLP: {@code down(silu(gate(x)) ⊙ up(x))}. Forward keeps gate(x), up(x) and
- * silu(gate(x)) for backward.
+ * Llama's SwiGLU MLP: {@code down(silu(gate(x)) ⊙ up(x))}. Forward keeps gate(x) and up(x) for
+ * backward; silu(gate(x)) is recomputed there (one cheap element-wise pass) rather than kept, which
+ * saves a [rows, intermediate] buffer per layer, the largest activation of the block.
  */
 public final class GatedMlp {
     private final Linear gate;
@@ -14,7 +15,6 @@ public final class GatedMlp {
     private final Linear down;
     private Tensor savedGate;
     private Tensor savedUp;
-    private Tensor savedActivated;
 
     public GatedMlp(Linear gate, Linear up, Linear down) {
         this.gate = gate;
@@ -25,13 +25,11 @@ public final class GatedMlp {
     public Tensor forward(Tensor x) {
         Tensor g = gate.forward(x);
         Tensor u = up.forward(x);
-        Tensor a = Buffers.f32(g.dim(0), g.dim(1));
-        Activations.silu(g, a);
         Tensor h = Buffers.f32(g.dim(0), g.dim(1));
-        Elementwise.mul(a, u, h);
+        Activations.silu(g, h);
+        Elementwise.mul(h, u, h);                 // h = silu(g) ⊙ u, in place
         savedGate = g;
         savedUp = u;
-        savedActivated = a;
         return down.forward(h);
     }
 
@@ -40,14 +38,13 @@ public final class GatedMlp {
         int width = savedGate.dim(1);
         Tensor dh = Buffers.f32(rows, width);
         down.backward(dy, dh, false);
-        Tensor da = Buffers.f32(rows, width);
-        Elementwise.mul(dh, savedUp, da);       // d/da of a⊙u is u
         Tensor du = Buffers.f32(rows, width);
-        Elementwise.mul(dh, savedActivated, du); // d/du of a⊙u is a
-        Tensor dg = Buffers.f32(rows, width);
-        Activations.siluBackward(savedGate, da, dg);
+        Activations.silu(savedGate, du);          // a = silu(g), recomputed
+        Elementwise.mul(du, dh, du);              // du = dh ⊙ a   (d/du of a⊙u is a)
+        Elementwise.mul(dh, savedUp, dh);         // da = dh ⊙ u, in place of dh
+        Activations.siluBackward(savedGate, dh, dh); // dg = silu'(g) ⊙ da, in place
         Tensor dx = Buffers.f32(rows, gate.inFeatures());
-        gate.backward(dg, dx, false);
+        gate.backward(dh, dx, false);
         up.backward(du, dx, true);
         return dx;
     }
