@@ -1,23 +1,22 @@
 package dev.lora4j.nn;
 
-import dev.lora4j.tensor.DType;
 import dev.lora4j.tensor.Tensor;
-import java.lang.foreign.Arena;
 
 /**
- * Activation buffers: 64-byte aligned, off-heap F32 matrices, so that every kernel (including those
- * reading through the Vector API) can use them directly.
+ * Activation buffers: zero-filled F32 matrices on the Java heap.
  *
- * <p>Each layer keeps its buffers and reuses them while the batch shape stays the same: a training
- * loop then allocates nothing per step, and off-heap memory (which the garbage collector frees only
- * when heap pressure makes it run) stays flat. The price is the usual one of llm.c-style layers: what
- * a forward or backward call returns is valid until the same layer runs again.
+ * <p>On the heap rather than off-heap ({@code Arena.ofAuto()}) because the garbage collector sees
+ * their size: an off-heap buffer is freed only when a collection happens to find its small owner
+ * object unreachable, so a training loop that allocates hundreds of MB of activations per step
+ * while the heap barely fills would let resident memory climb far past what is live. Heap arrays
+ * are also faster to allocate (no cleaner registration) and the kernels read them through the same
+ * {@code MemorySegment} API.
  */
 public final class Buffers {
     private Buffers() {}
 
     public static Tensor f32(int rows, int cols) {
-        return Tensor.allocate(Arena.ofAuto(), DType.F32, rows, cols);
+        return Tensor.zeros(rows, cols);
     }
 
     /**

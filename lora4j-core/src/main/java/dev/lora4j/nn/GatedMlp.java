@@ -5,8 +5,9 @@ import dev.lora4j.kernels.Elementwise;
 import dev.lora4j.tensor.Tensor;
 
 /**
- * Llama's SwiGLU MLP: {@code down(silu(gate(x)) ⊙ up(x))}. Forward keeps gate(x), up(x) and
- * silu(gate(x)) for backward.
+ * Llama's SwiGLU MLP: {@code down(silu(gate(x)) ⊙ up(x))}. Forward keeps gate(x) and up(x) for
+ * backward; silu(gate(x)) is recomputed there (one cheap element-wise pass) rather than kept, which
+ * saves a [rows, intermediate] buffer per layer, the largest activation of the block.
  */
 public final class GatedMlp {
     private final Linear gate;
@@ -14,12 +15,9 @@ public final class GatedMlp {
     private final Linear down;
     private Tensor savedGate;
     private Tensor savedUp;
-    private Tensor savedActivated;
     private Tensor hidden;
     private Tensor dh;
-    private Tensor da;
     private Tensor du;
-    private Tensor dg;
     private Tensor dx;
 
     public GatedMlp(Linear gate, Linear up, Linear down) {
@@ -31,13 +29,12 @@ public final class GatedMlp {
     public Tensor forward(Tensor x) {
         Tensor g = gate.forward(x);
         Tensor u = up.forward(x);
-        Tensor a = savedActivated = Buffers.reuse(savedActivated, g.dim(0), g.dim(1));
-        Activations.silu(g, a);
-        hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1));
-        Elementwise.mul(a, u, hidden);
+        Tensor h = hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1));
+        Activations.silu(g, h);
+        Elementwise.mul(h, u, h);                 // h = silu(g) ⊙ u, in place
         savedGate = g;
         savedUp = u;
-        return down.forward(hidden);
+        return down.forward(h);
     }
 
     public Tensor backward(Tensor dy) {
@@ -45,14 +42,13 @@ public final class GatedMlp {
         int width = savedGate.dim(1);
         dh = Buffers.reuse(dh, rows, width);
         down.backward(dy, dh, false);
-        da = Buffers.reuse(da, rows, width);
-        Elementwise.mul(dh, savedUp, da);       // d/da of a⊙u is u
         du = Buffers.reuse(du, rows, width);
-        Elementwise.mul(dh, savedActivated, du); // d/du of a⊙u is a
-        dg = Buffers.reuse(dg, rows, width);
-        Activations.siluBackward(savedGate, da, dg);
+        Activations.silu(savedGate, du);          // a = silu(g), recomputed
+        Elementwise.mul(du, dh, du);              // du = dh ⊙ a   (d/du of a⊙u is a)
+        Elementwise.mul(dh, savedUp, dh);         // da = dh ⊙ u, in place of dh
+        Activations.siluBackward(savedGate, dh, dh); // dg = silu'(g) ⊙ da, in place
         dx = Buffers.reuse(dx, rows, gate.inFeatures());
-        gate.backward(dg, dx, false);
+        gate.backward(dh, dx, false);
         up.backward(du, dx, true);
         return dx;
     }
