@@ -214,6 +214,7 @@ public final class CheckpointMerge {
     }
 
     private static void moveDirectory(Path from, Path to) throws IOException {
+        dev.lora4j.io.AtomicFile.shareable(from);
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
