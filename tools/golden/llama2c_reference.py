@@ -10,6 +10,10 @@ Run from the repository root with PY=$(/work/shared/tools/python-env):
       llama2.c-style encoder of tok512.bin (BOS + dummy-prefix space + greedy best-score merges, as
       run.c's encode), writes them as JSONL {"input_ids": [...]}, and the reference eval loss and the
       logits of the first positions, under lora4j-core/src/test/resources/golden/llama2c/stories260K/.
+  $PY tools/golden/llama2c_reference.py verify-import DIR
+      loads DIR (the output of `lora4j import-llama2c` for stories260K) with transformers'
+      LlamaForCausalLM and prints its loss on the same sample next to the numpy reference: a check that
+      the imported directory is a valid Hugging Face checkpoint (measured: 1.51385225 vs 1.51385219).
   $PY tools/golden/llama2c_reference.py tiny
       writes a tiny random legacy checkpoint (untied classifier, GQA) plus its reference logits under
       lora4j-core/src/test/resources/golden/llama2c/tiny/, so CI can test the import without ../shared.
@@ -231,5 +235,27 @@ def tiny():
     print("tiny loss", loss, "tokens", count)
 
 
+def verify_import(directory):
+    import torch
+    from transformers import AutoModelForCausalLM
+    model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32).eval()
+    sample = os.path.join(ROOT, "stories260K")
+    total, count = 0.0, 0
+    with open(os.path.join(sample, "tinystories_sample.jsonl")) as f:
+        for line in f:
+            ids = torch.tensor([json.loads(line)["input_ids"]])
+            with torch.no_grad():
+                logp = torch.log_softmax(model(ids).logits[0].double(), -1)
+            total -= logp[torch.arange(ids.shape[1] - 1), ids[0, 1:]].sum().item()
+            count += ids.shape[1] - 1
+    with open(os.path.join(sample, "reference.json")) as f:
+        ref = json.load(f)
+    print("transformers on", directory, "loss", total / count, "tokens", count)
+    print("numpy llama2.c reference loss", ref["loss"], "tokens", ref["tokens"])
+
+
 if __name__ == "__main__":
-    {"stories": stories, "tiny": tiny}[sys.argv[1]]()
+    if sys.argv[1] == "verify-import":
+        verify_import(sys.argv[2])
+    else:
+        {"stories": stories, "tiny": tiny}[sys.argv[1]]()

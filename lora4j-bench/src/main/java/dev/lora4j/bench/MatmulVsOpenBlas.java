@@ -7,6 +7,7 @@ import dev.lora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,14 +31,19 @@ import org.bytedeco.openblas.global.openblas_full;
  * does 2·M·N·K flops. After warm-up, lora4j and OpenBLAS calls alternate (which goes first alternates
  * too) so both see the same machine noise; the median time of the repetitions is reported.
  *
- * <p>Usage: MatmulVsOpenBlas [--reps N] [--warmup N] [--shapes MxNxK,...]
+ * <p>Usage: MatmulVsOpenBlas [--reps N] [--warmup N] [--shapes MxNxK,...] [--cpu-time]
  */
 public final class MatmulVsOpenBlas {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     enum Form { FORWARD, BACKWARD_INPUT, BACKWARD_WEIGHT, FORWARD_BF16 }
 
-    record Row(String shape, Form form, double lora, double blas) {}
+    /** GFLOP/s from the median and from the best repetition of each library. */
+    record Row(String shape, Form form, double lora, double blas, double loraBest, double blasBest) {}
+
+    /** Wall-clock time, or (single-threaded runs only) the CPU time of the calling thread, which
+     *  other processes on a busy machine cannot inflate. */
+    private static boolean cpuTimer;
 
     public static void main(String[] args) {
         int reps = 7;
@@ -48,29 +54,34 @@ public final class MatmulVsOpenBlas {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--shapes" -> shapes = args[++i];
+                case "--cpu-time" -> cpuTimer = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (expected --reps N, --warmup N, --shapes MxNxK,...)");
+                        + " (expected --reps N, --warmup N, --shapes MxNxK,..., --cpu-time)");
             }
         }
         int threads = Parallel.threads();
+        if (cpuTimer && threads != 1) {
+            throw new IllegalArgumentException("--cpu-time needs one thread (-Dlora4j.threads=1)");
+        }
         openblas_full.openblas_set_num_threads(threads);
         System.out.printf(Locale.ROOT, "lora4j threads: %d, float vector: %d lanes; OpenBLAS %s, threads: %d%n",
                 threads, FloatVector.SPECIES_PREFERRED.length(), openblas_full.openblas_get_corename().getString(),
                 openblas_full.openblas_get_num_threads());
-        System.out.printf(Locale.ROOT, "java %s; median of %d repetitions after %d warm-up, lora4j and OpenBLAS interleaved%n%n",
-                System.getProperty("java.version"), reps, warmup);
+        System.out.printf(Locale.ROOT, "java %s; %s time, median of %d repetitions after %d warm-up, lora4j and OpenBLAS interleaved%n%n",
+                System.getProperty("java.version"), cpuTimer ? "thread CPU" : "wall-clock", reps, warmup);
         List<Row> rows = new ArrayList<>();
         for (String s : shapes.split(",")) {
             int[] mnk = Arrays.stream(s.trim().split("x")).mapToInt(Integer::parseInt).toArray();
             for (Form f : Form.values()) {
                 Row r = measure(mnk[0], mnk[1], mnk[2], f, reps, warmup);
-                System.out.printf(Locale.ROOT, "  %s %-15s lora4j %7.1f  OpenBLAS %7.1f GFLOP/s%n", r.shape, r.form, r.lora, r.blas);
+                System.out.printf(Locale.ROOT, "  %s %-15s lora4j %7.1f  OpenBLAS %7.1f GFLOP/s (best: %.1f, %.1f)%n",
+                        r.shape, r.form, r.lora, r.blas, r.loraBest, r.blasBest);
                 rows.add(r);
             }
         }
         System.out.println();
-        System.out.println("| M×N×K | form | lora4j GFLOP/s | OpenBLAS GFLOP/s | lora4j / OpenBLAS |");
-        System.out.println("|---|---|---:|---:|---:|");
+        System.out.println("| M×N×K | form | lora4j GFLOP/s | OpenBLAS GFLOP/s | lora4j / OpenBLAS | same, best runs |");
+        System.out.println("|---|---|---:|---:|---:|---:|");
         for (Row r : rows) {
             String form = switch (r.form) {
                 case FORWARD -> "forward y = x·Wᵀ";
@@ -78,7 +89,8 @@ public final class MatmulVsOpenBlas {
                 case BACKWARD_WEIGHT -> "backwardWeight dW = dyᵀ·x";
                 case FORWARD_BF16 -> "forward, W in BF16 (OpenBLAS: F32)";
             };
-            System.out.printf(Locale.ROOT, "| %s | %s | %.1f | %.1f | %.0f%% |%n", r.shape, form, r.lora, r.blas, 100 * r.lora / r.blas);
+            System.out.printf(Locale.ROOT, "| %s | %s | %.1f | %.1f | %.0f%% | %.0f%% |%n",
+                    r.shape, form, r.lora, r.blas, 100 * r.lora / r.blas, 100 * r.loraBest / r.blasBest);
         }
     }
 
@@ -132,7 +144,8 @@ public final class MatmulVsOpenBlas {
             pdy.close();
             pout.close();
             double flops = 2.0 * m * n * k;
-            return new Row(m + "×" + n + "×" + k, form, flops / median(tLora) / 1e9, flops / median(tBlas) / 1e9);
+            return new Row(m + "×" + n + "×" + k, form, flops / median(tLora) / 1e9, flops / median(tBlas) / 1e9,
+                    flops / Arrays.stream(tLora).min().orElseThrow() / 1e9, flops / Arrays.stream(tBlas).min().orElseThrow() / 1e9);
         }
     }
 
@@ -154,9 +167,13 @@ public final class MatmulVsOpenBlas {
     }
 
     private static double time(Runnable r) {
-        long t0 = System.nanoTime();
+        long t0 = now();
         r.run();
-        return (System.nanoTime() - t0) * 1e-9;
+        return (now() - t0) * 1e-9;
+    }
+
+    private static long now() {
+        return cpuTimer ? ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() : System.nanoTime();
     }
 
     private static double median(double[] v) {

@@ -14,6 +14,10 @@ import picocli.CommandLine.Command;
             ImportLlama2cCommand.class,
             EvalCommand.class,
             TrainCommand.class,
+            MergeCommand.class,
+            CombineCommand.class,
+            InspectCommand.class,
+            ImportOnnxBertCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

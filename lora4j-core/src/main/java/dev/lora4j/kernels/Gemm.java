@@ -18,8 +18,8 @@ import java.lang.foreign.ValueLayout;
  *   <li>the innermost two loops walk B micro-panels (outer) and A micro-panels (inner) and hand
  *       each MR x NR tile to {@link MicroKernel}.</li>
  * </ul>
- * Work is split into exactly {@link Parallel#threads()} tasks: by rows when there are enough row
- * tiles, otherwise by column panels (skinny products such as LoRA's rank-8 factors). Every element of
+ * Work is split into exactly as many tasks as threads (normally {@link Parallel#threads()}): by
+ * rows when there are enough row tiles, otherwise by column panels (skinny products such as LoRA's rank-8 factors). Every element of
  * C is summed by one task, in the same order whatever the split, so results are deterministic (they
  * do not even depend on the thread count). The sizes can be overridden with the system properties
  * lora4j.gemm.kc/mc/nc for tuning.
@@ -34,8 +34,8 @@ final class Gemm {
 
     private Gemm() {}
 
-    /** C (+)= A · B; C must be F32 (any strides), A and B any dtype and strides. */
-    static void run(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate) {
+    /** C (+)= A · B in {@code threads} tasks; C must be F32 (any strides), A and B any dtype and strides. */
+    static void run(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate, int threads) {
         int m = a.rows();
         int k = a.cols();
         int n = b.cols();
@@ -48,14 +48,13 @@ final class Gemm {
             }
             return;
         }
-        int threads = Parallel.threads();
         boolean splitRows = ceilDiv(m, MR) >= 2 * threads;
         int kcMax = Math.min(KC, k);
         float[] bPack = new float[Math.min(NC, roundUp(n, NR)) * kcMax];
         Worker[] workers = new Worker[threads];
         int aRows = roundUp(Math.min(MC, m), MR);
         for (int t = 0; t < threads; t++) {
-            workers[t] = new Worker(new float[aRows * kcMax], new GemmPacking.Scratch(Math.max(kcMax, NR)));
+            workers[t] = new Worker(new float[aRows * kcMax], new GemmPacking.Scratch(Math.max(kcMax, Math.max(aRows, bPack.length / kcMax))));
         }
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
@@ -100,6 +99,9 @@ final class Gemm {
 
         void compute(GemmOperand a, GemmOperand c, float[] bPack, int rowFrom, int rowTo,
                      int panelFrom, int panelTo, int p0, int kc, int j0, int nc, boolean add) {
+            if (rowFrom >= rowTo || panelFrom >= panelTo) {
+                return;  // more threads than work: nothing to pack either
+            }
             boolean unitColumns = c.colStride() == 1;
             for (int ic = rowFrom; ic < rowTo; ic += MC) {
                 int mc = Math.min(MC, rowTo - ic);

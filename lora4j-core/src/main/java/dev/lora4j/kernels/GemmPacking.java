@@ -22,26 +22,32 @@ final class GemmPacking {
     /** Packs A[i0:i0+mc, p0:p0+kc] into {@code dst} (length >= roundUp(mc, MR) * kc). */
     static void packA(GemmOperand a, int i0, int mc, int p0, int kc, float[] dst, Scratch s) {
         final int mr = MicroKernel.MR;
-        for (int r0 = 0; r0 < mc; r0 += mr) {
-            int rows = Math.min(mr, mc - r0);
-            int base = (r0 / mr) * mr * kc;
-            if (rows < mr) {
-                Arrays.fill(dst, base, base + mr * kc, 0f);
-            }
-            if (a.colStride() == 1 || a.rowStride() != 1) {
-                // Read each row along the reduction axis, scatter it with stride MR.
-                for (int r = 0; r < rows; r++) {
-                    GemmRuns.readRow(a, i0 + r0 + r, p0, kc, s.run, 0, s.shorts);
-                    float[] run = s.run;
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + p * mr + r] = run[p];
+        int tail = mc % mr;
+        if (tail != 0) {  // rows of the last micro-panel beyond mc stay zero
+            Arrays.fill(dst, (mc - tail) * kc, (mc - tail + mr) * kc, 0f);
+        }
+        float[] run = s.run;
+        if (a.rowStride() == 1 && a.colStride() != 1) {
+            // A is a transposed view (dyᵀ in backwardWeight): the mc values of one reduction step
+            // are adjacent in storage. Read them in one run and deal them out to the micro-panels.
+            for (int p = 0; p < kc; p++) {
+                GemmRuns.readColumn(a, i0, p0 + p, mc, run, 0, s.shorts);
+                for (int r0 = 0; r0 < mc; r0 += mr) {
+                    int rows = Math.min(mr, mc - r0);
+                    int at = r0 * kc + p * mr;
+                    for (int r = 0; r < rows; r++) {
+                        dst[at + r] = run[r0 + r];
                     }
                 }
-            } else {
-                // Rows are adjacent in storage (A is a transposed view): one short run per step p.
-                for (int p = 0; p < kc; p++) {
-                    GemmRuns.readColumn(a, i0 + r0, p0 + p, rows, dst, base + p * mr, s.shorts);
-                }
+            }
+            return;
+        }
+        // Row-major A (x, dy): read each row along the reduction axis, scatter it with stride MR.
+        for (int i = 0; i < mc; i++) {
+            GemmRuns.readRow(a, i0 + i, p0, kc, run, 0, s.shorts);
+            int at = (i / mr) * mr * kc + i % mr;
+            for (int p = 0; p < kc; p++) {
+                dst[at + p * mr] = run[p];
             }
         }
     }
@@ -52,31 +58,41 @@ final class GemmPacking {
      */
     static void packB(GemmOperand b, int p0, int kc, int j0, int nc, int panelFrom, int panelTo, float[] dst, Scratch s) {
         final int nr = MicroKernel.NR;
-        for (int q = panelFrom; q < panelTo; q++) {
-            int c0 = q * nr;
-            int cols = Math.min(nr, nc - c0);
-            int base = q * nr * kc;
-            if (cols < nr) {
-                Arrays.fill(dst, base, base + nr * kc, 0f);
-            }
-            if (b.rowStride() == 1 && b.colStride() != 1) {
-                // B = Wᵀ of a row-major weight: each column of B is contiguous; scatter with stride NR.
-                for (int c = 0; c < cols; c++) {
-                    GemmRuns.readColumn(b, p0, j0 + c0 + c, kc, s.run, 0, s.shorts);
-                    float[] run = s.run;
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + p * nr + c] = run[p];
-                    }
-                }
-            } else {
+        int colFrom = panelFrom * nr;
+        int colTo = Math.min(nc, panelTo * nr);
+        if (colFrom >= colTo) {
+            return;
+        }
+        int tail = colTo % nr;
+        if (tail != 0) {  // columns of the last micro-panel beyond nc stay zero
+            Arrays.fill(dst, (colTo - tail) * kc, (colTo - tail + nr) * kc, 0f);
+        }
+        float[] run = s.run;
+        if (b.rowStride() == 1 && b.colStride() != 1) {
+            // B = Wᵀ of a row-major weight (forward): each column of B is contiguous in storage.
+            // Read it along the reduction axis and scatter it with stride NR.
+            for (int j = colFrom; j < colTo; j++) {
+                GemmRuns.readColumn(b, p0, j0 + j, kc, run, 0, s.shorts);
+                int at = (j / nr) * nr * kc + j % nr;
                 for (int p = 0; p < kc; p++) {
-                    GemmRuns.readRow(b, p0 + p, j0 + c0, cols, dst, base + p * nr, s.shorts);
+                    dst[at + p * nr] = run[p];
                 }
+            }
+            return;
+        }
+        // Row-major B (W in backwardInput, x in backwardWeight): one run per reduction step,
+        // copied in NR-wide pieces into consecutive micro-panels.
+        int width = colTo - colFrom;
+        for (int p = 0; p < kc; p++) {
+            GemmRuns.readRow(b, p0 + p, j0 + colFrom, width, run, 0, s.shorts);
+            for (int c0 = 0; c0 < width; c0 += nr) {
+                int cols = Math.min(nr, width - c0);
+                System.arraycopy(run, c0, dst, (colFrom + c0) * kc + p * nr, cols);
             }
         }
     }
 
-    /** Per-thread scratch for one run of up to KC (or NR) elements. */
+    /** Per-thread scratch for one run of up to {@code maxRun} elements (KC, MC or NC). */
     static final class Scratch {
         final float[] run;
         final short[] shorts;

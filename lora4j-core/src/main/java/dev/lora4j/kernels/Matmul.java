@@ -10,6 +10,7 @@ import dev.lora4j.tensor.Tensor;
  * <p>Every operand is a 2-D tensor and may be a strided view (a slice, or a transpose such as
  * {@code w.t()} for a weight stored [in, out] like GPT-2's Conv1D); weights may be F32, BF16 or
  * F16 and are widened as they are read; the output is F32. The output must not overlap an input.
+ * Tensors in a confined arena are computed on the calling thread only.
  * With {@code accumulate} the product is added to what the output holds, otherwise it replaces it.
  *
  * <p>All three are the one product C = A·B on views ({@link GemmOperand}): products with a handful
@@ -59,11 +60,28 @@ public final class Matmul {
     }
 
     private static void multiply(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate) {
+        int threads = sharedByPool(a, b, c) ? Parallel.threads() : 1;
         if (MatmulSkinny.handles(a, b)) {
-            MatmulSkinny.run(a, b, c, accumulate);
+            MatmulSkinny.run(a, b, c, accumulate, threads);
         } else {
-            Gemm.run(a, b, c, accumulate);
+            Gemm.run(a, b, c, accumulate, threads);
         }
+    }
+
+    /** A thread that never runs: asks "could some other thread read this segment?". */
+    private static final Thread OTHER_THREAD = new Thread(() -> {});
+
+    /**
+     * Memory of a confined arena may only be touched by its owner thread; such products run on the
+     * calling thread alone (same results: they never depend on the thread count).
+     */
+    private static boolean sharedByPool(GemmOperand... ops) {
+        for (GemmOperand op : ops) {
+            if (!op.data().isAccessibleBy(OTHER_THREAD)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static GemmOperand output(String op, Tensor t) {

@@ -33,7 +33,7 @@ final class MatmulSkinny {
         return a.rows() <= MAX_ROWS && (b.rowStride() == 1 || b.colStride() == 1);
     }
 
-    static void run(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate) {
+    static void run(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate, int poolThreads) {
         int m = a.rows();
         int k = a.cols();
         int n = b.cols();
@@ -45,7 +45,7 @@ final class MatmulSkinny {
         for (int i = 0; i < m; i++) {
             GemmRuns.readRow(a, i, 0, k, aRows, i * k, scratch);
         }
-        int threads = Math.min(Parallel.threads(), Math.max(1, n / L));
+        int threads = Math.min(poolThreads, Math.max(1, n / L));
         boolean columnsContiguous = b.rowStride() == 1 && (b.colStride() != 1 || n == 1);
         Parallel.forEach(threads, t -> {
             // Column ranges are multiples of L so that the axpy form keeps aligned full vectors.

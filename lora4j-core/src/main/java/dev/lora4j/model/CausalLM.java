@@ -12,7 +12,11 @@ import java.util.List;
 public interface CausalLM extends AutoCloseable {
     ModelConfig config();
 
-    /** Logits [batch·seqLen, vocab] (row b·seqLen + t predicts the token after position t of row b). */
+    /**
+     * Logits [batch·seqLen, vocab] (row b·seqLen + t predicts the token after position t of row b).
+     * The layers keep what backward needs. The returned tensor is the model's own buffer, valid until
+     * the next forward call (buffers are reused so that repeated steps allocate nothing).
+     */
     Tensor forward(TokenBatch batch);
 
     /**

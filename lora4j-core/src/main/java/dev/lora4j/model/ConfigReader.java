@@ -73,6 +73,11 @@ public final class ConfigReader {
         return v != null && !v.isNull();
     }
 
+    /** True when the field is written in the file, even as JSON null. */
+    public boolean hasKey(String field) {
+        return node.has(field);
+    }
+
     /** A nested object, or null when the field is absent or JSON null. */
     public ConfigReader objectOrNull(String field) {
         JsonNode v = node.get(field);

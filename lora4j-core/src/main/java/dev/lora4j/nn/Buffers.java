@@ -19,11 +19,19 @@ public final class Buffers {
         return Tensor.zeros(rows, cols);
     }
 
-    /** {@code buffer} when it already has this shape, else a new one (layers reuse buffers across steps). */
+    /**
+     * {@code buffer} when it already has this shape, else a new one. The content is not cleared:
+     * callers overwrite it completely (kernels called with accumulate = false).
+     */
     public static Tensor reuse(Tensor buffer, int rows, int cols) {
         if (buffer != null && buffer.dim(0) == rows && buffer.dim(1) == cols) {
             return buffer;
         }
         return f32(rows, cols);
+    }
+
+    /** {@code array} when it has length {@code n}, else a new one; not cleared. */
+    public static float[] reuse(float[] array, int n) {
+        return array != null && array.length == n ? array : new float[n];
     }
 }

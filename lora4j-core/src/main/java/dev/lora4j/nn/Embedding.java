@@ -1,14 +1,20 @@
 package dev.lora4j.nn;
 
+import dev.lora4j.tensor.DType;
 import dev.lora4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Token (or learned position) embedding: row {@code ids[r]} of a frozen table [num, dim], widened to
  * F32. The table stays in its stored dtype; nothing is copied but the looked-up rows.
  */
 public final class Embedding {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
     private final String name;
     private final Tensor table;
+    private Tensor output;
 
     public Embedding(String name, Tensor table) {
         if (table.rank() != 2) {
@@ -34,26 +40,41 @@ public final class Embedding {
         return table.dim(1);
     }
 
-    /** out [ids.length, dim] = table[ids]. */
+    /** out [ids.length, dim] = table[ids], in this layer's output buffer. */
     public Tensor forward(int[] ids) {
-        Tensor out = Buffers.f32(ids.length, dim());
-        forward(ids, out, false);
-        return out;
+        output = Buffers.reuse(output, ids.length, dim());
+        forward(ids, output, false);
+        return output;
     }
 
     /** out[r] (+)= table[ids[r]]; an id outside the table is an error naming the row and the id. */
     public void forward(int[] ids, Tensor out, boolean accumulate) {
+        if (out.rank() != 2 || out.dim(0) != ids.length || out.dim(1) != dim() || out.dtype() != DType.F32
+                || out.stride(1) != 1) {
+            throw new IllegalArgumentException(name + ": output must be F32 [" + ids.length + ", " + dim()
+                    + "] with unit column stride, got " + out);
+        }
         int d = dim();
+        MemorySegment dst = out.data();
+        MemorySegment src = table.data();
+        DType dtype = table.dtype();
+        long colStride = table.stride(1);
         for (int r = 0; r < ids.length; r++) {
             int id = ids[r];
             if (id < 0 || id >= numEmbeddings()) {
                 throw new IllegalArgumentException(name + ": id " + id + " at row " + r + " is outside [0, "
                         + numEmbeddings() + ")");
             }
-            Tensor row = table.select(0, id);
+            long from = table.offset() + id * table.stride(0);
+            long to = out.offset() + r * out.stride(0);
+            if (!accumulate && dtype == DType.F32 && colStride == 1) {
+                MemorySegment.copy(src, from * Float.BYTES, dst, to * Float.BYTES, (long) d * Float.BYTES);
+                continue;
+            }
             for (int c = 0; c < d; c++) {
-                float v = row.getFlat(c);
-                out.set(accumulate ? out.get(r, c) + v : v, r, c);
+                float v = Tensor.read(src, dtype, from + c * colStride);
+                long at = to + c;
+                dst.setAtIndex(F32, at, accumulate ? dst.getAtIndex(F32, at) + v : v);
             }
         }
     }

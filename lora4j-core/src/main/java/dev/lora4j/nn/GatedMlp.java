@@ -15,6 +15,10 @@ public final class GatedMlp {
     private final Linear down;
     private Tensor savedGate;
     private Tensor savedUp;
+    private Tensor hidden;
+    private Tensor dh;
+    private Tensor du;
+    private Tensor dx;
 
     public GatedMlp(Linear gate, Linear up, Linear down) {
         this.gate = gate;
@@ -25,7 +29,7 @@ public final class GatedMlp {
     public Tensor forward(Tensor x) {
         Tensor g = gate.forward(x);
         Tensor u = up.forward(x);
-        Tensor h = Buffers.f32(g.dim(0), g.dim(1));
+        Tensor h = hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1));
         Activations.silu(g, h);
         Elementwise.mul(h, u, h);                 // h = silu(g) ⊙ u, in place
         savedGate = g;
@@ -36,14 +40,14 @@ public final class GatedMlp {
     public Tensor backward(Tensor dy) {
         int rows = dy.dim(0);
         int width = savedGate.dim(1);
-        Tensor dh = Buffers.f32(rows, width);
+        dh = Buffers.reuse(dh, rows, width);
         down.backward(dy, dh, false);
-        Tensor du = Buffers.f32(rows, width);
+        du = Buffers.reuse(du, rows, width);
         Activations.silu(savedGate, du);          // a = silu(g), recomputed
         Elementwise.mul(du, dh, du);              // du = dh ⊙ a   (d/du of a⊙u is a)
         Elementwise.mul(dh, savedUp, dh);         // da = dh ⊙ u, in place of dh
         Activations.siluBackward(savedGate, dh, dh); // dg = silu'(g) ⊙ da, in place
-        Tensor dx = Buffers.f32(rows, gate.inFeatures());
+        dx = Buffers.reuse(dx, rows, gate.inFeatures());
         gate.backward(dh, dx, false);
         up.backward(du, dx, true);
         return dx;

@@ -12,6 +12,10 @@ public final class GeluMlp {
     private final Linear proj;
     private final Gelu gelu;
     private Tensor savedPreActivation;
+    private Tensor activated;
+    private Tensor da;
+    private Tensor dh;
+    private Tensor dx;
 
     public GeluMlp(Linear fc, Linear proj, Gelu gelu) {
         this.fc = fc;
@@ -21,28 +25,28 @@ public final class GeluMlp {
 
     public Tensor forward(Tensor x) {
         Tensor h = fc.forward(x);
-        Tensor a = Buffers.f32(h.dim(0), h.dim(1));
+        activated = Buffers.reuse(activated, h.dim(0), h.dim(1));
         if (gelu == Gelu.TANH) {
-            Activations.geluTanh(h, a);
+            Activations.geluTanh(h, activated);
         } else {
-            Activations.geluErf(h, a);
+            Activations.geluErf(h, activated);
         }
         savedPreActivation = h;
-        return proj.forward(a);
+        return proj.forward(activated);
     }
 
     public Tensor backward(Tensor dy) {
         int rows = dy.dim(0);
         int width = savedPreActivation.dim(1);
-        Tensor da = Buffers.f32(rows, width);
+        da = Buffers.reuse(da, rows, width);
         proj.backward(dy, da, false);
-        Tensor dh = Buffers.f32(rows, width);
+        dh = Buffers.reuse(dh, rows, width);
         if (gelu == Gelu.TANH) {
             Activations.geluTanhBackward(savedPreActivation, da, dh);
         } else {
             Activations.geluErfBackward(savedPreActivation, da, dh);
         }
-        Tensor dx = Buffers.f32(rows, fc.inFeatures());
+        dx = Buffers.reuse(dx, rows, fc.inFeatures());
         fc.backward(dh, dx, false);
         return dx;
     }

@@ -15,6 +15,8 @@ public final class LayerNormLayer {
     private Tensor savedInput;
     private float[] savedMean;
     private float[] savedInvStd;
+    private Tensor output;
+    private Tensor inputGradient;
 
     public LayerNormLayer(String name, Tensor weight, Tensor biasOrNull, float eps) {
         this.name = name;
@@ -29,17 +31,17 @@ public final class LayerNormLayer {
 
     public Tensor forward(Tensor x) {
         int rows = x.dim(0);
-        Tensor y = Buffers.f32(rows, x.dim(1));
-        savedMean = new float[rows];
-        savedInvStd = new float[rows];
-        LayerNorm.forward(x, weight, bias, eps, y, savedMean, savedInvStd);
+        output = Buffers.reuse(output, rows, x.dim(1));
+        savedMean = Buffers.reuse(savedMean, rows);
+        savedInvStd = Buffers.reuse(savedInvStd, rows);
+        LayerNorm.forward(x, weight, bias, eps, output, savedMean, savedInvStd);
         savedInput = x;
-        return y;
+        return output;
     }
 
     public Tensor backward(Tensor dy) {
-        Tensor dx = Buffers.f32(dy.dim(0), dy.dim(1));
-        LayerNorm.backward(dy, savedInput, weight, savedMean, savedInvStd, dx, null, null);
-        return dx;
+        inputGradient = Buffers.reuse(inputGradient, dy.dim(0), dy.dim(1));
+        LayerNorm.backward(dy, savedInput, weight, savedMean, savedInvStd, inputGradient, null, null);
+        return inputGradient;
     }
 }

@@ -22,6 +22,7 @@ public final class Linear {
     private final boolean storedTransposed;
     private LinearAdapter adapter;
     private Tensor savedInput;
+    private Tensor output;
 
     /**
      * @param name             module path, e.g. {@code model.layers.0.self_attn.q_proj}
@@ -77,11 +78,11 @@ public final class Linear {
         this.adapter = adapterOrNull;
     }
 
-    /** y [rows, out] = x [rows, in] · Wᵀ + b (+ adapter). Keeps x for backward. */
+    /** y [rows, out] = x [rows, in] · Wᵀ + b (+ adapter), in this layer's output buffer. Keeps x for backward. */
     public Tensor forward(Tensor x) {
-        Tensor y = Buffers.f32(x.dim(0), outFeatures());
-        forward(x, y);
-        return y;
+        output = Buffers.reuse(output, x.dim(0), outFeatures());
+        forward(x, output);
+        return output;
     }
 
     /** As {@link #forward(Tensor)} into a given output, which may be a column slice of a wider buffer. */

@@ -13,6 +13,8 @@ public final class RmsNormLayer {
     private final float eps;
     private Tensor savedInput;
     private float[] savedInvRms;
+    private Tensor output;
+    private Tensor inputGradient;
 
     public RmsNormLayer(String name, Tensor weight, float eps) {
         this.name = name;
@@ -25,17 +27,17 @@ public final class RmsNormLayer {
     }
 
     public Tensor forward(Tensor x) {
-        Tensor y = Buffers.f32(x.dim(0), x.dim(1));
-        savedInvRms = new float[x.dim(0)];
-        RmsNorm.forward(x, weight, eps, y, savedInvRms);
+        output = Buffers.reuse(output, x.dim(0), x.dim(1));
+        savedInvRms = Buffers.reuse(savedInvRms, x.dim(0));
+        RmsNorm.forward(x, weight, eps, output, savedInvRms);
         savedInput = x;
-        return y;
+        return output;
     }
 
     /** dx = d norm / dx · dy (overwritten). */
     public Tensor backward(Tensor dy) {
-        Tensor dx = Buffers.f32(dy.dim(0), dy.dim(1));
-        RmsNorm.backward(dy, savedInput, weight, savedInvRms, dx, null);
-        return dx;
+        inputGradient = Buffers.reuse(inputGradient, dy.dim(0), dy.dim(1));
+        RmsNorm.backward(dy, savedInput, weight, savedInvRms, inputGradient, null);
+        return inputGradient;
     }
 }

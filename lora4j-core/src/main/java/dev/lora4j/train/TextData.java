@@ -25,7 +25,7 @@ public final class TextData {
         } catch (NoSuchFileException e) {
             throw new IOException(file + ": data file not found");
         }
-        int[] ids = tokenizer.encode(text, false);
+        int[] ids = encodeByParagraph(tokenizer, text);
         int bos = tokenizer.bosId().orElse(-1);
         int body = bos >= 0 ? seqLen - 1 : seqLen;
         List<Example> out = new ArrayList<>();
@@ -46,6 +46,40 @@ public final class TextData {
             throw new IOException(file + ": too little text to make a training sequence");
         }
         return out;
+    }
+
+    /**
+     * Tokenizes paragraph by paragraph (pieces ending at a blank line) and concatenates: BPE cost
+     * grows faster than linearly with the length of one piece, and no merge crosses a blank line in
+     * practice, so the result is the same tokens at a fraction of the cost.
+     */
+    static int[] encodeByParagraph(Tokenizer tokenizer, String text) {
+        IntArray out = new IntArray();
+        int start = 0;
+        while (start < text.length()) {
+            int blank = text.indexOf("\n\n", start);
+            int end = blank < 0 ? text.length() : blank + 2;
+            out.addAll(tokenizer.encode(text.substring(start, end), false));
+            start = end;
+        }
+        return out.toArray();
+    }
+
+    private static final class IntArray {
+        private int[] data = new int[1024];
+        private int size;
+
+        void addAll(int[] values) {
+            if (size + values.length > data.length) {
+                data = java.util.Arrays.copyOf(data, Math.max(data.length * 2, size + values.length));
+            }
+            System.arraycopy(values, 0, data, size, values.length);
+            size += values.length;
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(data, size);
+        }
     }
 
     /** The tokenizer stored with a model: tokenizer.json, or a llama2.c tokenizer (*.bin other than weights). */

@@ -134,6 +134,45 @@ class MatmulTest {
     }
 
     @Test
+    void resultsDoNotDependOnTheThreadCount() {
+        // Every element is summed by one task in a fixed order, however the work is split.
+        Random rnd = new Random(8);
+        GemmOperand a = GemmOperand.of(random(rnd, DType.F32, 97, 300, Layout.CONTIGUOUS));
+        GemmOperand b = GemmOperand.of(random(rnd, DType.BF16, 80, 300, Layout.CONTIGUOUS)).transposed();
+        float[] first = null;
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            Tensor c = Tensor.zeros(97, 80);
+            Gemm.run(a, b, GemmOperand.of(c), false, threads);
+            if (first == null) {
+                first = c.toFloatArray();
+            } else {
+                assertThat(c.toFloatArray()).as("threads=" + threads).containsExactly(first);
+            }
+        }
+    }
+
+    @Test
+    void confinedArenaTensorsRunOnTheCallingThread() {
+        // Pool threads may not touch a confined arena's memory; Matmul must not hand them such work.
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(9);
+            Tensor x = random(rnd, DType.F32, 40, 50, Layout.CONTIGUOUS).copy(arena, DType.F32);
+            Tensor w = random(rnd, DType.BF16, 60, 50, Layout.CONTIGUOUS).copy(arena, DType.BF16);
+            Tensor y = Tensor.allocate(arena, DType.F32, 40, 60);
+            Tensor expected = Tensor.zeros(40, 60);
+            Matmul.forward(x, w, y, false);
+            MatmulScalar.forward(x, w, expected, false);
+            assertClose(y, expected, magnitude(Form.FORWARD, x, w, 40, 60), Tensor.zeros(40, 60), 50, "confined");
+            // One row takes the skinny (decode) path, which splits columns over threads too.
+            Tensor y1 = Tensor.allocate(arena, DType.F32, 1, 60);
+            Tensor expected1 = Tensor.zeros(1, 60);
+            Matmul.forward(x.slice(0, 0, 1), w, y1, false);
+            MatmulScalar.forward(x.slice(0, 0, 1), w, expected1, false);
+            assertClose(y1, expected1, magnitude(Form.FORWARD, x.slice(0, 0, 1), w, 1, 60), Tensor.zeros(1, 60), 50, "confined, M=1");
+        }
+    }
+
+    @Test
     void emptyReductionGivesZerosOrLeavesOutput() {
         Tensor x = Tensor.zeros(9, 0);
         Tensor w = Tensor.zeros(5, 0);

@@ -47,12 +47,15 @@ final class Gpt2Block {
         return new Linear(moduleName, stored.t(), w.require(weightName + ".bias", out), true);
     }
 
+    private Tensor residual;
+    private Tensor output;
+
     Tensor forward(Tensor x, TokenBatch batch) {
         Tensor attnOut = attention.forward(ln1.forward(x), batch);
-        Tensor h = Buffers.f32(x.dim(0), x.dim(1));
+        Tensor h = residual = Buffers.reuse(residual, x.dim(0), x.dim(1));
         Elementwise.add(x, attnOut, h);
         Tensor mlpOut = mlp.forward(ln2.forward(h));
-        Tensor out = Buffers.f32(x.dim(0), x.dim(1));
+        Tensor out = output = Buffers.reuse(output, x.dim(0), x.dim(1));
         Elementwise.add(h, mlpOut, out);
         return out;
     }

@@ -29,6 +29,7 @@ public final class Gpt2Model implements CausalLM {
     private final Gpt2Block[] blocks;
     private final LayerNormLayer lnF;
     private final Linear lmHead;
+    private Tensor headInputGradient;
 
     Gpt2Model(ModelConfig c, ModelWeights w) {
         this.config = c;
@@ -66,7 +67,8 @@ public final class Gpt2Model implements CausalLM {
 
     @Override
     public void backward(Tensor dLogits) {
-        Tensor dh = Buffers.f32(dLogits.dim(0), config.hiddenSize());
+        headInputGradient = Buffers.reuse(headInputGradient, dLogits.dim(0), config.hiddenSize());
+        Tensor dh = headInputGradient;
         lmHead.backward(dLogits, dh, false);
         dh = lnF.backward(dh);
         for (int i = blocks.length - 1; i >= 0; i--) {

@@ -63,7 +63,9 @@ public final class LlamaArchitecture implements Architecture {
     /** The attention window, or null when attention is global. */
     private static Integer slidingWindow(ConfigReader c, String type) {
         return switch (type) {
-            case "mistral" -> c.has("sliding_window") ? Integer.valueOf(c.requirePositiveInt("sliding_window")) : null;
+            // MistralConfig's default window is 4096; an explicit null turns it off (Mistral v0.2 and later)
+            case "mistral" -> !c.hasKey("sliding_window") ? Integer.valueOf(4096)
+                    : c.has("sliding_window") ? Integer.valueOf(c.requirePositiveInt("sliding_window")) : null;
             case "qwen2" -> c.optBoolean("use_sliding_window", false) ? c.requirePositiveInt("sliding_window") : null;
             default -> null;
         };

@@ -53,12 +53,15 @@ final class LlamaBlock {
         return new Linear(name, w.require(name + ".weight", out, in), w.requireIf(bias, name + ".bias", out), false);
     }
 
+    private Tensor residual;
+    private Tensor output;
+
     Tensor forward(Tensor x, TokenBatch batch) {
         Tensor attnOut = attention.forward(inputNorm.forward(x), batch);
-        Tensor h = Buffers.f32(x.dim(0), x.dim(1));
+        Tensor h = residual = Buffers.reuse(residual, x.dim(0), x.dim(1));
         Elementwise.add(x, attnOut, h);
         Tensor mlpOut = mlp.forward(postAttentionNorm.forward(h));
-        Tensor out = Buffers.f32(x.dim(0), x.dim(1));
+        Tensor out = output = Buffers.reuse(output, x.dim(0), x.dim(1));
         Elementwise.add(h, mlpOut, out);
         return out;
     }

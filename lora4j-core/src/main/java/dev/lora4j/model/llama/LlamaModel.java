@@ -26,6 +26,7 @@ public final class LlamaModel implements CausalLM {
     private final LlamaBlock[] layers;
     private final RmsNormLayer norm;
     private final Linear lmHead;
+    private Tensor headInputGradient;
 
     LlamaModel(ModelConfig c, ModelWeights w) {
         this.config = c;
@@ -60,7 +61,8 @@ public final class LlamaModel implements CausalLM {
 
     @Override
     public void backward(Tensor dLogits) {
-        Tensor dh = Buffers.f32(dLogits.dim(0), config.hiddenSize());
+        headInputGradient = Buffers.reuse(headInputGradient, dLogits.dim(0), config.hiddenSize());
+        Tensor dh = headInputGradient;
         lmHead.backward(dLogits, dh, false);
         dh = norm.backward(dh);
         for (int i = layers.length - 1; i >= 0; i--) {
