@@ -34,4 +34,27 @@ public final class Buffers {
     public static float[] reuse(float[] array, int n) {
         return array != null && array.length == n ? array : new float[n];
     }
+
+    private static final ThreadLocal<java.util.Map<String, Tensor>> GRADIENTS =
+            ThreadLocal.withInitial(java.util.HashMap::new);
+
+    /**
+     * A gradient buffer shared by every layer that plays {@code role}: layers run backward one at
+     * a time, so the blocks of a model need one set of gradient buffers, not one set each (for a
+     * 8-layer model this is most of the difference between keeping and sharing). A role must name
+     * a buffer whose use ends before the next layer of the same role starts its backward: internal
+     * gradients of an MLP or an attention layer, or a norm's input gradient named by its position in
+     * the block (see {@link #roleOf}). Valid until the next call for the same role on this thread.
+     */
+    public static Tensor gradient(String role, int rows, int cols) {
+        java.util.Map<String, Tensor> byRole = GRADIENTS.get();
+        Tensor t = reuse(byRole.get(role), rows, cols);
+        byRole.put(role, t);
+        return t;
+    }
+
+    /** The role of a layer named by its module path: the path with layer indices replaced by '*'. */
+    public static String roleOf(String modulePath) {
+        return modulePath.replaceAll("\\.\\d+(?=\\.|$)", ".*");
+    }
 }

@@ -16,9 +16,6 @@ public final class GatedMlp {
     private Tensor savedGate;
     private Tensor savedUp;
     private Tensor hidden;
-    private Tensor dh;
-    private Tensor du;
-    private Tensor dx;
 
     public GatedMlp(Linear gate, Linear up, Linear down) {
         this.gate = gate;
@@ -40,14 +37,14 @@ public final class GatedMlp {
     public Tensor backward(Tensor dy) {
         int rows = dy.dim(0);
         int width = savedGate.dim(1);
-        dh = Buffers.reuse(dh, rows, width);
+        Tensor dh = Buffers.gradient("GatedMlp.dh", rows, width);
         down.backward(dy, dh, false);
-        du = Buffers.reuse(du, rows, width);
+        Tensor du = Buffers.gradient("GatedMlp.du", rows, width);
         Activations.silu(savedGate, du);          // a = silu(g), recomputed
         Elementwise.mul(du, dh, du);              // du = dh ⊙ a   (d/du of a⊙u is a)
         Elementwise.mul(dh, savedUp, dh);         // da = dh ⊙ u, in place of dh
         Activations.siluBackward(savedGate, dh, dh); // dg = silu'(g) ⊙ da, in place
-        dx = Buffers.reuse(dx, rows, gate.inFeatures());
+        Tensor dx = Buffers.gradient("GatedMlp.dx", rows, gate.inFeatures());
         gate.backward(dh, dx, false);
         up.backward(du, dx, true);
         return dx;
