@@ -47,6 +47,16 @@ public final class Buffers {
      * the block (see {@link #roleOf}). Valid until the next call for the same role on this thread.
      */
     public static Tensor gradient(String role, int rows, int cols) {
+        return shared(role, rows, cols);
+    }
+
+    /**
+     * A scratch buffer shared by every layer that plays {@code role}, for values whose use ends before
+     * the next layer of the same role runs: gradients in backward (see {@link #gradient}), and forward
+     * outputs that nothing keeps for backward, such as an output projection's result that is only added
+     * to the residual stream.
+     */
+    public static Tensor shared(String role, int rows, int cols) {
         java.util.Map<String, Tensor> byRole = GRADIENTS.get();
         Tensor t = reuse(byRole.get(role), rows, cols);
         byRole.put(role, t);

@@ -26,12 +26,17 @@ public final class GatedMlp {
     public Tensor forward(Tensor x) {
         Tensor g = gate.forward(x);
         Tensor u = up.forward(x);
-        Tensor h = hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1));
+        // h is read again in backward only by an adapter on the down projection; otherwise one
+        // buffer serves every layer, as does the down projection's output (only added to the residual).
+        Tensor h = down.adapter() != null ? (hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1)))
+                : Buffers.shared("GatedMlp.hidden", g.dim(0), g.dim(1));
         Activations.silu(g, h);
         Elementwise.mul(h, u, h);                 // h = silu(g) ⊙ u, in place
         savedGate = g;
         savedUp = u;
-        return down.forward(h);
+        Tensor out = Buffers.shared("GatedMlp.out", h.dim(0), down.outFeatures());
+        down.forward(h, out);
+        return out;
     }
 
     public Tensor backward(Tensor dy) {

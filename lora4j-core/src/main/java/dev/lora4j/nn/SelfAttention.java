@@ -107,7 +107,10 @@ public final class SelfAttention {
         savedV = v;
         savedOut = out;
         savedLse = lse;
-        return oProj.forward(out);
+        // The projection's result is only added to the residual stream: one buffer serves every layer.
+        Tensor projected = Buffers.shared("SelfAttention.projected", rows, oProj.outFeatures());
+        oProj.forward(out, projected);
+        return projected;
     }
 
     /** dy [B·T, hidden] → dx [B·T, hidden]; gradients flow to adapters of the projections only. */

@@ -137,9 +137,9 @@ public final class Trainer {
         float gradScale = 1f / targets;
         for (Batch b : batches) {
             Tensor logits = base.forward(b.tokens());
-            Tensor dlogits = Tensor.zeros(logits.dim(0), logits.dim(1));
-            lossSum += CrossEntropy.forwardBackward(logits, b.targets(), dlogits, gradScale);
-            base.backward(dlogits);
+            // The logits are not needed once their gradient is known: it overwrites them in place.
+            lossSum += CrossEntropy.forwardBackward(logits, b.targets(), logits, gradScale);
+            base.backward(logits);
         }
         double gradNorm = GradClip.clip(model.parameters(), options.maxGradNorm());
         double lr = options.lr() * options.schedule().multiplier(step, options.warmupSteps(), total);
