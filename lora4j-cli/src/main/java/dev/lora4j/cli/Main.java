@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
             ImportLlama2cCommand.class,
             EvalCommand.class,
             TrainCommand.class,
+            MergeCommand.class,
+            CombineCommand.class,
+            InspectCommand.class,
             ImportOnnxBertCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class

@@ -37,6 +37,7 @@ public final class Trainer {
     private final TrainOptions options;
     private final Path outputDir;
     private final PrintStream log;
+    private java.util.function.LongConsumer stepListener = step -> {};
 
     /** What a run ends with. */
     public record Result(int steps, double firstLoss, double lastLoss, Evaluation.Result evalBefore,
@@ -53,6 +54,12 @@ public final class Trainer {
         this.options = options;
         this.outputDir = outputDir;
         this.log = log;
+    }
+
+    /** Called after every optimizer step with the number of steps done (for progress displays and tests). */
+    public Trainer onStep(java.util.function.LongConsumer listener) {
+        this.stepListener = listener;
+        return this;
     }
 
     public Result run(boolean resume) throws IOException {
@@ -103,6 +110,7 @@ public final class Trainer {
             if (options.checkpointEvery() > 0 && (step + 1) % options.checkpointEvery() == 0 && !last) {
                 TrainingCheckpoint.save(outputDir, model, optimizer, step + 1, options.seed());
             }
+            stepListener.accept(step + 1);
         }
         Evaluation.Result after = evaluate();
         if (after != null) {
@@ -129,9 +137,9 @@ public final class Trainer {
         float gradScale = 1f / targets;
         for (Batch b : batches) {
             Tensor logits = base.forward(b.tokens());
-            Tensor dlogits = Tensor.zeros(logits.dim(0), logits.dim(1));
-            lossSum += CrossEntropy.forwardBackward(logits, b.targets(), dlogits, gradScale);
-            base.backward(dlogits);
+            // The logits are not needed once their gradient is known: it overwrites them in place.
+            lossSum += CrossEntropy.forwardBackward(logits, b.targets(), logits, gradScale);
+            base.backward(logits);
         }
         double gradNorm = GradClip.clip(model.parameters(), options.maxGradNorm());
         double lr = options.lr() * options.schedule().multiplier(step, options.warmupSteps(), total);
@@ -146,8 +154,26 @@ public final class Trainer {
         rec.put("lr", lr);
         rec.put("grad_norm", gradNorm);
         rec.put("tokens", targets);
+        long rss = residentMemoryKib();
+        if (rss > 0) {
+            rec.put("rss_mib", Math.round(rss / 102.4) / 10.0);
+        }
         writeMetric(metrics, rec);
         return loss;
+    }
+
+    /** This process's resident memory (VmRSS) in KiB, or -1 where /proc is not available. */
+    static long residentMemoryKib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private Evaluation.Result evaluate() {
