@@ -42,9 +42,6 @@ final class EvalCommand implements Callable<Integer> {
             description = "causal-lm, or classification: accuracy, macro-F1 and confusion matrix (default ${DEFAULT-VALUE})")
     String task;
 
-    @Option(names = "--adapter", paramLabel = "DIR", description = "classification: the adapter lora4j train wrote (omit for a full fine-tuning output given as --model)")
-    Path adapter;
-
     @Option(names = "--text-column", paramLabel = "C", description = "classification: text column (default: auto)")
     String textColumn;
 
