@@ -53,11 +53,19 @@ public final class TextClassifier implements AutoCloseable {
         return new TextClassifier(modelDir, model, tokenizerOrNull, maxLength);
     }
 
-    /** Mean pooling for checkpoints without a pooler (sentence-transformers exports such as MiniLM), else CLS. */
+    /**
+     * CLS for what transformers' heads read (RoBERTa's two-layer head; BERT with its pooler), mean
+     * pooling for a BERT checkpoint without a pooler (sentence-transformers exports such as MiniLM,
+     * whose pooler transformers would initialize randomly).
+     */
     public static Pooling defaultPooling(Path modelDir) throws IOException {
+        String type = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(modelDir.resolve("config.json").toFile()).path("model_type").asText("");
+        if (type.equals("roberta")) {
+            return Pooling.CLS;
+        }
         try (var source = dev.lora4j.io.safetensors.Checkpoints.open(modelDir)) {
             return source.contains("pooler.dense.weight") || source.contains("bert.pooler.dense.weight")
-                    || source.contains("roberta.embeddings.word_embeddings.weight")
                     ? Pooling.CLS : Pooling.MEAN;
         }
     }
