@@ -87,5 +87,7 @@ class DemoCommandTest {
         assertThat(e.get("accuracy").asDouble()).isEqualTo(s.get("eval_accuracy_after").asDouble());
         assertThat(e.get("examples").asInt()).isEqualTo(48);
         assertThat(e.get("confusion_matrix")).hasSize(2);
+        // MiniLM has no pooler: --pooling auto chose mean pooling, and the adapter says so.
+        assertThat(Files.readString(out.resolve("classifier.json"))).contains("\"pooling\" : \"mean\"");
     }
 }
