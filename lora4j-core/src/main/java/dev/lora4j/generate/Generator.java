@@ -83,7 +83,7 @@ public final class Generator {
             }
             generated.add(new ArrayList<>());
             if (tokenizer != null) {
-                texts[b] = new TextStream(tokenizer, config.stopStrings());
+                texts[b] = new TextStream(tokenizer, p, config.stopStrings());
             }
         }
 

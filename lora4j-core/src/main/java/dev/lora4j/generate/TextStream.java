@@ -16,9 +16,18 @@ final class TextStream {
     private int released;
     private boolean stopped;
 
-    TextStream(Tokenizer tokenizer, List<String> stopStrings) {
+    /**
+     * The prompt primes the decoder as left context without becoming output: how the first
+     * generated token reads depends on what precedes it (SentencePiece-style decoders drop the
+     * leading space of the text's first word, llama2.c's after BOS; a byte token may complete a
+     * character the prompt began).
+     */
+    TextStream(Tokenizer tokenizer, int[] prompt, List<String> stopStrings) {
         this.decoder = tokenizer.streamingDecoder(true);
         this.stopStrings = stopStrings;
+        for (int id : prompt) {
+            decoder.next(id);
+        }
     }
 
     /** Adds a generated id; returns the text that can be released now ("" if none). */
