@@ -4,6 +4,9 @@ KV-cache generation tests.
 
 Run from the repository root, after make_model_goldens.py:
   $(/work/shared/tools/python-env) tools/golden/make_generation_goldens.py
+  $(/work/shared/tools/python-env) tools/golden/make_generation_goldens.py processors
+      transformers' repetition penalty, temperature, top-k, top-p and min-p (alone and chained in
+      generate()'s order) on fixed logits: golden/generation/logits_processors.json.
   $(/work/shared/tools/python-env) tools/golden/make_generation_goldens.py stories DIR
       (DIR: `lora4j import-llama2c` of ../shared/models/stories260K) greedy from BOS, printed, and
       written to lora4j-core/src/test/resources/golden/generation/stories260K.json.
@@ -69,6 +72,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     if len(sys.argv) > 1 and sys.argv[1] == "stories":
         return stories(sys.argv[2])
+    if len(sys.argv) > 1 and sys.argv[1] == "processors":
+        return  # handled at the end of the file, once processors() is defined
     for name in NAMES:
         model = AutoModelForCausalLM.from_pretrained(os.path.join(MODELS, name), dtype=torch.float32).eval()
         doc = {"model": name, "single": greedy(model, SINGLE, 16), "batch": greedy(model, BATCH, 12)}
@@ -93,3 +98,34 @@ def stories(directory):
 
 if __name__ == "__main__":
     main()
+
+
+def processors():
+    """transformers' logits processors on fixed random logits: golden/generation/logits_processors.json."""
+    from transformers.generation.logits_process import (MinPLogitsWarper, RepetitionPenaltyLogitsProcessor,
+                                                        TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
+    g = torch.Generator().manual_seed(7)
+    logits = (2.0 * torch.randn(1, 40, generator=g)).float()
+    sixth = torch.sort(logits[0], descending=True).indices[5]
+    logits[0, 0] = logits[0, sixth]  # a tie with the 6th largest: top-k(6) keeps both (ties with the k-th survive)
+    seen = torch.tensor([[3, 5, 9, 9, 17, 30]])
+    steps = [
+        ("repetition_penalty", 1.3, RepetitionPenaltyLogitsProcessor(1.3)),
+        ("temperature", 1.6, TemperatureLogitsWarper(1.6)),
+        ("top_k", 6, TopKLogitsWarper(6)),
+        ("top_p", 0.6, TopPLogitsWarper(0.6)),  # its cut must not fall inside the tie: torch.sort orders ties arbitrarily
+        ("min_p", 0.1, MinPLogitsWarper(0.1)),
+    ]
+    cases = []
+    for name, value, proc in steps:
+        cases.append({"processor": name, "value": value, "output": proc(seen, logits.clone())[0].tolist()})
+    chained = logits.clone()
+    for _, _, proc in steps:
+        chained = proc(seen, chained)
+    doc = {"logits": logits[0].tolist(), "seen": seen[0].tolist(), "single": cases, "chained": chained[0].tolist()}
+    with open(os.path.join(OUT, "logits_processors.json"), "w") as f:
+        json.dump(doc, f, indent=1, allow_nan=True)
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "processors":
+    processors()
