@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             TrainCommand.class,
             ImportOnnxBertCommand.class,
+            GenerateCommand.class,
+            ChatCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
