@@ -87,9 +87,14 @@ final class ChatCommand implements Callable<Integer> {
                         config.topK(), config.topP(), config.minP(), config.repetitionPenalty(), config.seed() + turn++,
                         config.stopTokenIds(), config.stopStrings());
                 GeneratedSequence reply = generator.generate(prompt, turnConfig, new GenerationListener() {
+                    private boolean started;
+
                     @Override
                     public void onText(int sequence, String text) {
-                        out.print(text);
+                        // a reply often opens with the space or newline that follows "Assistant:"
+                        String shown = started ? text : text.stripLeading();
+                        started |= !shown.isEmpty();
+                        out.print(shown);
                         out.flush();
                     }
                 });
