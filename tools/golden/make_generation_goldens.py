@@ -7,6 +7,8 @@ Run from the repository root, after make_model_goldens.py:
   $(/work/shared/tools/python-env) tools/golden/make_generation_goldens.py processors
       transformers' repetition penalty, temperature, top-k, top-p and min-p (alone and chained in
       generate()'s order) on fixed logits: golden/generation/logits_processors.json.
+  $(/work/shared/tools/python-env) tools/golden/make_generation_goldens.py adapter
+      a PEFT LoRA adapter for llama_gqa_f32 and PEFT's greedy generation with it: golden/generation/llama_gqa_lora/.
   $(/work/shared/tools/python-env) tools/golden/make_generation_goldens.py stories DIR
       (DIR: `lora4j import-llama2c` of ../shared/models/stories260K) greedy from BOS, printed, and
       written to lora4j-core/src/test/resources/golden/generation/stories260K.json.
@@ -74,12 +76,39 @@ def main():
         return stories(sys.argv[2])
     if len(sys.argv) > 1 and sys.argv[1] == "processors":
         return  # handled at the end of the file, once processors() is defined
+    if len(sys.argv) > 1 and sys.argv[1] == "adapter":
+        return adapter()
     for name in NAMES:
         model = AutoModelForCausalLM.from_pretrained(os.path.join(MODELS, name), dtype=torch.float32).eval()
         doc = {"model": name, "single": greedy(model, SINGLE, 16), "batch": greedy(model, BATCH, 12)}
         with open(os.path.join(OUT, name + ".json"), "w") as f:
             json.dump(doc, f, indent=1)
         print(name, [r["generated"] for r in doc["batch"]["sequences"]])
+
+
+def adapter():
+    """A PEFT LoRA adapter on llama_gqa_f32 (B random, so it changes the output) and transformers + PEFT
+    greedy generation with it: golden/generation/llama_gqa_lora/ (adapter files + expected.json)."""
+    from peft import LoraConfig, get_peft_model
+    base = AutoModelForCausalLM.from_pretrained(os.path.join(MODELS, "llama_gqa_f32"), dtype=torch.float32).eval()
+    plain = greedy(base, BATCH, 12)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "o_proj", "down_proj"], lora_dropout=0.0)
+    model = get_peft_model(base, config)
+    g = torch.Generator().manual_seed(11)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_A" in name or "lora_B" in name:
+                p.copy_(0.3 * torch.randn(p.shape, generator=g))
+    model.eval()
+    directory = os.path.join(OUT, "llama_gqa_lora")
+    model.save_pretrained(directory)
+    os.remove(os.path.join(directory, "README.md"))  # PEFT's model-card boilerplate
+    doc = {"model": "llama_gqa_f32", "batch": greedy(model, BATCH, 12)}
+    changed = sum(a["generated"] != b["generated"] for a, b in zip(doc["batch"]["sequences"], plain["sequences"]))
+    assert changed > 0, "the adapter should change the greedy output"
+    with open(os.path.join(directory, "expected.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    print("adapter", [r["generated"] for r in doc["batch"]["sequences"]], "changed", changed)
 
 
 def stories(directory):
