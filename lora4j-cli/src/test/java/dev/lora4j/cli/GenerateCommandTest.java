@@ -78,6 +78,36 @@ class GenerateCommandTest {
     }
 
     @Test
+    void chatRendersTheTemplateOfTokenizerConfig(@TempDir Path tmp) throws Exception {
+        Path model = importStories(tmp);
+        String template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                + "{% if add_generation_prompt %}assistant:{% endif %}";
+        Files.writeString(model.resolve("tokenizer_config.json"),
+                new ObjectMapper().writeValueAsString(java.util.Map.of("chat_template", template)));
+        InputStream oldIn = System.in;
+        EvalCommandTest.Run r;
+        try {
+            System.setIn(new ByteArrayInputStream("Hello Lily\n".getBytes(StandardCharsets.UTF_8)));
+            r = EvalCommandTest.run("chat", "--model", model.toString(), "--system", "Tell a story.",
+                    "--max-new-tokens", "24", "--temperature", "0");
+        } finally {
+            System.setIn(oldIn);
+        }
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).doesNotContain("no chat template");
+        // The same prompt rendered by hand and generated in-process.
+        Tokenizer tok = Tokenizer.fromFile(STORIES.resolve("tok512.bin"));
+        int[] prompt = tok.encode("system: Tell a story.\nuser: Hello Lily\nassistant:", false);
+        try (dev.lora4j.model.CausalLM lm = dev.lora4j.model.Models.load(model)) {
+            String expected = new dev.lora4j.generate.Generator(lm, tok).generate(prompt,
+                    dev.lora4j.generate.GenerationConfig.greedy(24).withStopTokens(java.util.Set.of(2)),
+                    dev.lora4j.generate.GenerationListener.NONE).text();
+            assertThat(expected.strip()).isNotEmpty();
+            assertThat(r.out().strip()).isEqualTo(expected.strip());
+        }
+    }
+
+    @Test
     void badOptionsGiveOneLineErrors(@TempDir Path tmp) {
         Path model = importStories(tmp);
         EvalCommandTest.Run r = EvalCommandTest.run("generate", "--model", model.toString(), "--prompt", "x", "--top-p", "1.5");
