@@ -26,8 +26,14 @@ public interface CausalLM extends AutoCloseable {
      */
     void backward(Tensor dLogits);
 
-    /** An empty KV cache for {@code batchSize} sequences of up to {@code capacity} tokens each. */
-    KvCache newKvCache(int batchSize, int capacity);
+    /**
+     * An empty KV cache for {@code batchSize} sequences of up to {@code capacity} tokens each. The
+     * default refuses: a model that cannot generate incrementally says so by name.
+     */
+    default KvCache newKvCache(int batchSize, int capacity) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " (" + config().modelType()
+                + ") does not support KV-cache generation");
+    }
 
     /**
      * Inference step over a KV cache: {@code step} holds the next seqLen tokens of every sequence
@@ -38,7 +44,10 @@ public interface CausalLM extends AutoCloseable {
      * returned tensor is the model's own buffer, valid until the next call. Nothing is kept for
      * {@link #backward}, which must follow a {@link #forward(TokenBatch)}.
      */
-    Tensor forwardCached(TokenBatch step, KvCache cache);
+    default Tensor forwardCached(TokenBatch step, KvCache cache) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " (" + config().modelType()
+                + ") does not support KV-cache generation");
+    }
 
     /** Every linear layer with its module path (as in the checkpoint), in model order. */
     List<Linear> linears();
