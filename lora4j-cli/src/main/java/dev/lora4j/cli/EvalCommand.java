@@ -1,6 +1,7 @@
 package dev.lora4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lora4j.lora.PeftAdapterFiles;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.Models;
 import dev.lora4j.model.eval.LanguageModelEval;
@@ -28,12 +29,18 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "JSONL file with input_ids lines")
     Path data;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "a LoRA adapter (PEFT layout) to evaluate with")
+    Path adapter;
+
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "lines per forward pass (default ${DEFAULT-VALUE})")
     int batchSize;
 
     @Override
     public Integer call() throws Exception {
         try (CausalLM lm = Models.load(model)) {
+            if (adapter != null) {
+                PeftAdapterFiles.load(lm, adapter, w -> System.err.println("lora4j eval: warning: " + w));
+            }
             List<int[]> sequences = TokenJsonl.read(data, lm.config().vocabSize());
             long started = System.nanoTime();
             boolean showProgress = sequences.size() > 4 * batchSize;

@@ -36,6 +36,7 @@ public final class AtomicFile {
                 content.writeTo(channel);
                 channel.force(true);
             }
+            shareable(temp);
             try {
                 Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -48,6 +49,19 @@ public final class AtomicFile {
                 Files.deleteIfExists(temp);
             }
         }
+    }
+
+    /**
+     * Temporary files and directories are created owner-only (0600/0700); before one is renamed into
+     * place it gets the usual permissions of a file a user writes (0644, directories 0755) so that an
+     * adapter or checkpoint can be read by others as any other file could. No-op off POSIX.
+     */
+    public static void shareable(Path path) throws IOException {
+        if (!Files.getFileStore(path).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+            return;
+        }
+        boolean dir = Files.isDirectory(path);
+        Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString(dir ? "rwxr-xr-x" : "rw-r--r--"));
     }
 
     public static void writeBytes(Path target, byte[] bytes) throws IOException {

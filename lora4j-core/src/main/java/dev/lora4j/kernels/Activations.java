@@ -66,11 +66,11 @@ public final class Activations {
 
     private static FloatVector lanes(Op op, FloatVector v, FloatVector g) {
         return switch (op) {
-            case SILU -> v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+            case SILU -> v.div(VecMath.exp(v.neg()).add(1f));
             case SILU_BACK -> g.mul(siluDerivative(v));
             case GELU_ERF -> v.mul(0.5f).mul(Erf.erfc(v.mul(-SQRT_HALF)));
             case GELU_ERF_BACK -> g.mul(geluErfDerivative(v));
-            case GELU_TANH -> v.mul(0.5f).mul(tanhArgument(v).lanewise(VectorOperators.TANH).add(1f));
+            case GELU_TANH -> v.div(VecMath.exp(tanhArgument(v).mul(-2f)).add(1f));   // ½x(1+tanh u) = x·σ(2u), no cancellation
             case GELU_TANH_BACK -> g.mul(geluTanhDerivative(v));
         };
     }
@@ -87,13 +87,13 @@ public final class Activations {
     }
 
     private static FloatVector siluDerivative(FloatVector v) {
-        FloatVector s = FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f)); // σ(x)
+        FloatVector s = FloatVector.broadcast(S, 1f).div(VecMath.exp(v.neg()).add(1f)); // σ(x)
         return s.mul(v.mul(s.neg().add(1f)).add(1f));                                                  // σ(1 + x(1−σ))
     }
 
     private static FloatVector geluErfDerivative(FloatVector v) {
         FloatVector cdf = Erf.erfc(v.mul(-SQRT_HALF)).mul(0.5f);
-        FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+        FloatVector pdf = VecMath.exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
         return v.fma(pdf, cdf);
     }
 
@@ -102,11 +102,11 @@ public final class Activations {
         return v.mul(v).fma(GELU_TANH_C, 1f).mul(v).mul(SQRT_2_OVER_PI);
     }
 
+    /** d/dx x·σ(2u) = σ(2u) + x·2σ(2u)(1−σ(2u))·du/dx, the tanh form rewritten without 1 + tanh cancellation. */
     private static FloatVector geluTanhDerivative(FloatVector v) {
-        FloatVector th = tanhArgument(v).lanewise(VectorOperators.TANH);
-        FloatVector du = v.mul(v).fma(3 * GELU_TANH_C, 1f).mul(SQRT_2_OVER_PI);   // du/dx
-        FloatVector sech2 = th.mul(th).neg().add(1f);
-        return th.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(du));
+        FloatVector s = FloatVector.broadcast(S, 1f).div(VecMath.exp(tanhArgument(v).mul(-2f)).add(1f));  // σ(2u)
+        FloatVector du = v.mul(v).fma(3 * GELU_TANH_C, 1f).mul(SQRT_2_OVER_PI);                             // du/dx
+        return s.add(v.mul(2f).mul(s).mul(s.neg().add(1f)).mul(du));
     }
 
     /** Applies {@code op} over all rows; the last few elements of each row use the scalar form. */

@@ -38,11 +38,12 @@ public final class ActivationsScalar {
         return 0.5f * x * (1f + (float) Math.tanh(u));
     }
 
+    /** In double, as σ-form: d/dx x·σ(2u) — the plain 1 − tanh² form cancels to garbage for x ≲ −4 in float. */
     static float geluTanhDerivative(float x) {
-        float u = Activations.SQRT_2_OVER_PI * (x + Activations.GELU_TANH_C * x * x * x);
-        float th = (float) Math.tanh(u);
-        float du = Activations.SQRT_2_OVER_PI * (1f + 3f * Activations.GELU_TANH_C * x * x);
-        return 0.5f * (1f + th) + 0.5f * x * (1f - th * th) * du;
+        double u = Activations.SQRT_2_OVER_PI * (x + Activations.GELU_TANH_C * (double) x * x * x);
+        double s = 1 / (1 + Math.exp(-2 * u));
+        double du = Activations.SQRT_2_OVER_PI * (1 + 3 * Activations.GELU_TANH_C * (double) x * x);
+        return (float) (s + x * 2 * s * (1 - s) * du);
     }
 
     public static void silu(Tensor x, Tensor y) {

@@ -1,6 +1,8 @@
 package dev.lora4j.kernels;
 
 import dev.lora4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -13,18 +15,25 @@ import java.util.Arrays;
  * Tk − Tq + i; with {@code causal} it sees keys 0..Tk − Tq + i. {@code keyMask[b·Tk + j]} = 0 hides
  * key j of sequence b. A query that sees no key at all gets a zero output (not NaN).
  *
- * <p>Forward, per (sequence, query head, query row): scores s_j = scale·⟨q, k_j⟩ into a scratch
- * row of length Tk, p = softmax(s) with the max subtracted, out = Σ p_j v_j. It saves
+ * <p>Forward, per (sequence, query head), in blocks of {@link #BLOCK} query rows: scores
+ * S = scale·Q_blk·Kᵀ [BLOCK, keys the block's last row sees], P = softmax(S) row by row (max
+ * subtracted; keys beyond a row's causal limit or masked get p = 0), out_blk = P·V. It saves
  * lse = log Σ exp(s_j) per query row ([B, Hq, Tq] flattened; −∞ for a query with no keys) and
- * never builds the [B, H, Tq, Tk] score tensor.
+ * never builds the [B, H, Tq, Tk] score tensor: the largest scratch is one [BLOCK, Tk] tile.
  *
- * <p>Backward recomputes p_j = exp(s_j − lse) row by row. With dp_j = ⟨dout, v_j⟩ and
- * D = ⟨dout, out⟩ (= Σ_j p_j dp_j): ds_j = p_j (dp_j − D); dq = scale·Σ_j ds_j k_j;
- * dk_j += scale·ds_j q; dv_j += p_j dout. It runs one task per (sequence, key/value head), which
- * owns the dk/dv rows it accumulates into, so no two threads write the same memory.
+ * <p>Backward recomputes P = exp(S − lse) block by block. With dP = dout·Vᵀ and
+ * D = ⟨dout, out⟩ (= Σ_j p_j dp_j): dS = P ⊙ (dP − D); dq = scale·dS·K; dK += scale·dSᵀ·Q;
+ * dV += Pᵀ·dout. It runs one task per (sequence, key/value head), which owns the dk/dv rows it
+ * accumulates into, so no two threads write the same memory.
+ *
+ * <p>Each product is a small dense tile product ({@link AttentionTiles}) on contiguous copies of
+ * the head's q, k, v columns (K and V also transposed), so every loaded vector feeds several FMAs.
  */
 public final class Attention {
     private Attention() {}
+
+    /** Query rows per block: the score tile is [BLOCK, keys seen by the block's last row]. */
+    static final int BLOCK = 32;
 
     public static void forward(Tensor q, Tensor k, Tensor v, Tensor out, int batch, int tq, int tk, int nHeads,
                                int nKvHeads, int headDim, boolean causal, int[] keyMaskOrNull, float scale,
@@ -36,46 +45,60 @@ public final class Attention {
             int b = task / nHeads;
             int h = task % nHeads;
             int kvh = h / group;
-            float[] scores = new float[tk];
-            float[] acc = new float[headDim];
-            for (int i = 0; i < tq; i++) {
-                int qRow = b * tq + i;
-                long qAt = s.q.at(qRow, h * headDim);
-                long outAt = s.out.at(qRow, h * headDim);
-                int visible = visibleKeys(causal, tq, tk, i);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    if (keyMaskOrNull != null && keyMaskOrNull[b * tk + j] == 0) {
-                        scores[j] = Float.NEGATIVE_INFINITY;
-                        continue;
-                    }
-                    float sc = scale * Vec.dot(s.q.seg(), qAt, s.k.seg(), s.k.at(b * tk + j, kvh * headDim), headDim);
-                    scores[j] = sc;
-                    max = Math.max(max, sc);
-                }
-                Arrays.fill(acc, 0f);
-                float lse = Float.NEGATIVE_INFINITY;
-                if (max != Float.NEGATIVE_INFINITY) {    // at least one key is visible
-                    float sum = Vec.expShiftInPlace(scores, 0, visible, max);   // masked keys: exp(−∞) = 0
-                    for (int j = 0; j < visible; j++) {
-                        if (scores[j] != 0f) {
-                            Vec.axpy(scores[j], s.v.seg(), s.v.at(b * tk + j, kvh * headDim), acc, 0, headDim);
+            float[] kt = transposedHead(s.k, b * tk, tk, kvh * headDim, headDim);   // [hd, Tk]
+            float[] vh = head(s.v, b * tk, tk, kvh * headDim, headDim);              // [Tk, hd]
+            float[] qs = new float[BLOCK * headDim];
+            float[] p = new float[BLOCK * tk];
+            float[] o = new float[BLOCK * headDim];
+            for (int i0 = 0; i0 < tq; i0 += BLOCK) {
+                int mb = Math.min(BLOCK, tq - i0);
+                int kEnd = visibleKeys(causal, tq, tk, i0 + mb - 1);   // keys the block's last row sees
+                Arrays.fill(o, 0, mb * headDim, 0f);
+                if (kEnd > 0) {
+                    readRows(s.q, b * tq + i0, mb, h * headDim, headDim, qs, scale);
+                    Arrays.fill(p, 0, mb * kEnd, 0f);
+                    AttentionTiles.mulAdd(qs, 0, headDim, 1, kt, 0, tk, p, 0, kEnd, mb, kEnd, headDim);  // s = scale·q·kᵀ
+                    for (int r = 0; r < mb; r++) {
+                        float lse = softmaxRow(p, r * kEnd, kEnd, visibleKeys(causal, tq, tk, i0 + r), keyMaskOrNull, b * tk);
+                        if (lseOrNull != null) {
+                            lseOrNull[(b * nHeads + h) * tq + i0 + r] = lse;
                         }
                     }
-                    float inv = 1f / sum;
-                    for (int d = 0; d < headDim; d++) {
-                        acc[d] *= inv;
-                    }
-                    lse = max + (float) Math.log(sum);
+                    AttentionTiles.mulAdd(p, 0, kEnd, 1, vh, 0, headDim, o, 0, headDim, mb, headDim, kEnd);   // out = p·v
+                } else if (lseOrNull != null) {
+                    Arrays.fill(lseOrNull, (b * nHeads + h) * tq + i0, (b * nHeads + h) * tq + i0 + mb,
+                            Float.NEGATIVE_INFINITY);
                 }
-                for (int d = 0; d < headDim; d++) {
-                    Vec.set(s.out.seg(), outAt, d, acc[d]);
-                }
-                if (lseOrNull != null) {
-                    lseOrNull[(b * nHeads + h) * tq + i] = lse;
-                }
+                writeRows(o, s.out, b * tq + i0, mb, h * headDim, headDim, 1f);
             }
         });
+    }
+
+    /**
+     * Turns scores {@code p[at .. at+n)} into probabilities over the first {@code visible} keys that
+     * the mask lets through (the rest become 0); returns lse = log Σ exp(s_j), −∞ (and an all-zero
+     * row) when no key is visible.
+     */
+    private static float softmaxRow(float[] p, int at, int n, int visible, int[] keyMask, int maskAt) {
+        Arrays.fill(p, at + visible, at + n, Float.NEGATIVE_INFINITY);
+        if (keyMask != null) {
+            for (int j = 0; j < visible; j++) {
+                if (keyMask[maskAt + j] == 0) {
+                    p[at + j] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        float max = Vec.max(p, at, n);
+        if (max == Float.NEGATIVE_INFINITY) {
+            Arrays.fill(p, at, at + n, 0f);
+            return Float.NEGATIVE_INFINITY;
+        }
+        float sum = Vec.expShiftInPlace(p, at, n, max);    // masked keys: exp(−∞) = 0
+        float inv = 1f / sum;
+        for (int j = at; j < at + n; j++) {
+            p[j] *= inv;
+        }
+        return max + (float) Math.log(sum);
     }
 
     public static void backward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, float[] lse,
@@ -94,58 +117,121 @@ public final class Attention {
         Parallel.forEach(batch * nKvHeads, task -> {
             int b = task / nKvHeads;
             int kvh = task % nKvHeads;
-            for (int j = 0; j < tk; j++) {
-                zero(dkr, b * tk + j, kvh * headDim, headDim);
-                zero(dvr, b * tk + j, kvh * headDim, headDim);
-            }
-            float[] qScaled = new float[headDim];
-            float[] dqAcc = new float[headDim];
-            float[] dOut = new float[headDim];
+            float[] kt = transposedHead(s.k, b * tk, tk, kvh * headDim, headDim);   // [hd, Tk]
+            float[] vt = transposedHead(s.v, b * tk, tk, kvh * headDim, headDim);   // [hd, Tk]
+            float[] kh = head(s.k, b * tk, tk, kvh * headDim, headDim);              // [Tk, hd]
+            float[] dkAcc = new float[tk * headDim];
+            float[] dvAcc = new float[tk * headDim];
+            float[] qs = new float[BLOCK * headDim];
+            float[] go = new float[BLOCK * headDim];
+            float[] dqb = new float[BLOCK * headDim];
+            float[] p = new float[BLOCK * tk];
+            float[] ds = new float[BLOCK * tk];
+            float[] dDot = new float[BLOCK];
             for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                for (int i = 0; i < tq; i++) {
-                    int qRow = b * tq + i;
-                    long qAt = s.q.at(qRow, h * headDim);
-                    long gAt = g.at(qRow, h * headDim);
-                    float rowLse = lse[(b * nHeads + h) * tq + i];
-                    Arrays.fill(dqAcc, 0f);
-                    if (rowLse != Float.NEGATIVE_INFINITY) {
-                        float dDot = Vec.dot(g.seg(), gAt, s.out.seg(), s.out.at(qRow, h * headDim), headDim);
-                        for (int d = 0; d < headDim; d++) {
-                            qScaled[d] = scale * Vec.get(s.q.seg(), qAt, d);
-                            dOut[d] = Vec.get(g.seg(), gAt, d);
+                for (int i0 = 0; i0 < tq; i0 += BLOCK) {
+                    int mb = Math.min(BLOCK, tq - i0);
+                    int kEnd = visibleKeys(causal, tq, tk, i0 + mb - 1);
+                    Arrays.fill(dqb, 0, mb * headDim, 0f);
+                    if (kEnd > 0) {
+                        readRows(s.q, b * tq + i0, mb, h * headDim, headDim, qs, scale);
+                        readRows(g, b * tq + i0, mb, h * headDim, headDim, go, 1f);
+                        for (int r = 0; r < mb; r++) {    // D = ⟨dout, out⟩ = Σ_j p_j dp_j
+                            dDot[r] = Vec.dot(go, r * headDim, s.out.seg(), s.out.at(b * tq + i0 + r, h * headDim), headDim);
                         }
-                        int visible = visibleKeys(causal, tq, tk, i);
-                        for (int j = 0; j < visible; j++) {
-                            if (keyMaskOrNull != null && keyMaskOrNull[b * tk + j] == 0) {
-                                continue;
+                        Arrays.fill(p, 0, mb * kEnd, 0f);
+                        AttentionTiles.mulAdd(qs, 0, headDim, 1, kt, 0, tk, p, 0, kEnd, mb, kEnd, headDim);
+                        for (int r = 0; r < mb; r++) {    // p = exp(s − lse), recomputed
+                            float rowLse = lse[(b * nHeads + h) * tq + i0 + r];
+                            probabilityRow(p, r * kEnd, kEnd, visibleKeys(causal, tq, tk, i0 + r), keyMaskOrNull, b * tk, rowLse);
+                        }
+                        Arrays.fill(ds, 0, mb * kEnd, 0f);
+                        AttentionTiles.mulAdd(go, 0, headDim, 1, vt, 0, tk, ds, 0, kEnd, mb, kEnd, headDim);  // dp = dout·vᵀ
+                        for (int r = 0; r < mb; r++) {    // ds = p ⊙ (dp − D)
+                            int at = r * kEnd;
+                            float d = dDot[r];
+                            for (int j = at; j < at + kEnd; j++) {
+                                ds[j] = p[j] * (ds[j] - d);
                             }
-                            int kRow = b * tk + j;
-                            long kAt = s.k.at(kRow, kvh * headDim);
-                            long vAt = s.v.at(kRow, kvh * headDim);
-                            float p = (float) Math.exp(Vec.dot(qScaled, 0, s.k.seg(), kAt, headDim) - rowLse);
-                            float dp = Vec.dot(dOut, 0, s.v.seg(), vAt, headDim);
-                            float ds = p * (dp - dDot);
-                            Vec.axpy(ds, s.k.seg(), kAt, dqAcc, 0, headDim);               // dq += ds·k_j
-                            Vec.axpy(ds, qScaled, 0, dkr.seg(), dkr.at(kRow, kvh * headDim), headDim); // dk_j += scale·ds·q
-                            Vec.axpy(p, dOut, 0, dvr.seg(), dvr.at(kRow, kvh * headDim), headDim);     // dv_j += p·dout
                         }
+                        AttentionTiles.mulAdd(ds, 0, kEnd, 1, kh, 0, headDim, dqb, 0, headDim, mb, headDim, kEnd);     // dq = ds·k
+                        AttentionTiles.mulAdd(ds, 0, 1, kEnd, qs, 0, headDim, dkAcc, 0, headDim, kEnd, headDim, mb);   // dk += dsᵀ·(scale·q)
+                        AttentionTiles.mulAdd(p, 0, 1, kEnd, go, 0, headDim, dvAcc, 0, headDim, kEnd, headDim, mb);    // dv += pᵀ·dout
                     }
-                    long dqAt = dqr.at(qRow, h * headDim);
-                    for (int d = 0; d < headDim; d++) {
-                        Vec.set(dqr.seg(), dqAt, d, scale * dqAcc[d]);
-                    }
+                    writeRows(dqb, dqr, b * tq + i0, mb, h * headDim, headDim, scale);
                 }
             }
+            writeRows(dkAcc, dkr, b * tk, tk, kvh * headDim, headDim, 1f);
+            writeRows(dvAcc, dvr, b * tk, tk, kvh * headDim, headDim, 1f);
         });
     }
+
+    /** p_j = exp(s_j − lse) over visible, unmasked keys; 0 elsewhere (and everywhere when lse = −∞). */
+    private static void probabilityRow(float[] p, int at, int n, int visible, int[] keyMask, int maskAt, float lse) {
+        if (lse == Float.NEGATIVE_INFINITY) {
+            Arrays.fill(p, at, at + n, 0f);
+            return;
+        }
+        Arrays.fill(p, at + visible, at + n, Float.NEGATIVE_INFINITY);
+        if (keyMask != null) {
+            for (int j = 0; j < visible; j++) {
+                if (keyMask[maskAt + j] == 0) {
+                    p[at + j] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        Vec.expShiftInPlace(p, at, n, lse);
+    }
+
+    /** Columns [col, col+hd) of rows [row0, row0+n) as a contiguous [n, hd] array. */
+    private static float[] head(Rows t, int row0, int n, int col, int hd) {
+        float[] out = new float[n * hd];
+        readRows(t, row0, n, col, hd, out, 1f);
+        return out;
+    }
+
+    /** The transpose of {@link #head}: [hd, n], so a key's features run down a column. */
+    private static float[] transposedHead(Rows t, int row0, int n, int col, int hd) {
+        float[] out = new float[hd * n];
+        float[] row = new float[hd];
+        for (int j = 0; j < n; j++) {
+            MemorySegment.copy(t.seg(), F, t.at(row0 + j, col), row, 0, hd);
+            for (int d = 0; d < hd; d++) {
+                out[d * n + j] = row[d];
+            }
+        }
+        return out;
+    }
+
+    /** dst[r·hd + d] = factor·t[row0 + r, col + d]. */
+    private static void readRows(Rows t, int row0, int n, int col, int hd, float[] dst, float factor) {
+        for (int r = 0; r < n; r++) {
+            MemorySegment.copy(t.seg(), F, t.at(row0 + r, col), dst, r * hd, hd);
+        }
+        if (factor != 1f) {
+            for (int i = 0; i < n * hd; i++) {
+                dst[i] *= factor;
+            }
+        }
+    }
+
+    /** t[row0 + r, col + d] = factor·src[r·hd + d]. */
+    private static void writeRows(float[] src, Rows t, int row0, int n, int col, int hd, float factor) {
+        if (factor != 1f) {
+            for (int i = 0; i < n * hd; i++) {
+                src[i] *= factor;
+            }
+        }
+        for (int r = 0; r < n; r++) {
+            MemorySegment.copy(src, r * hd, t.seg(), F, t.at(row0 + r, col), hd);
+        }
+    }
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /** Keys query i may see: all Tk, or under the causal mask those at positions ≤ Tk − Tq + i. */
     static int visibleKeys(boolean causal, int tq, int tk, int i) {
         return causal ? Math.max(0, Math.min(tk, tk - tq + i + 1)) : tk;
-    }
-
-    private static void zero(Rows r, int row, int col, int n) {
-        r.seg().asSlice(r.at(row, col), (long) n * Float.BYTES).fill((byte) 0);
     }
 
     /** Validated views of q, k, v, out. */

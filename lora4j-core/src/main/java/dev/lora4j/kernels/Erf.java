@@ -51,8 +51,8 @@ public final class Erf {
         }
         FloatVector hi = z.mul(z);
         FloatVector lo = z.fma(z, hi.neg());               // z*z - hi exactly
-        FloatVector r = t.mul(hi.neg().lanewise(VectorOperators.EXP))
-                .mul(poly.sub(lo).lanewise(VectorOperators.EXP));
+        FloatVector r = t.mul(VecMath.exp(hi.neg()))
+                .mul(VecMath.exp(poly.sub(lo)));
         return r.blend(r.neg().add(2f), x.compare(VectorOperators.LT, 0f));
     }
 }

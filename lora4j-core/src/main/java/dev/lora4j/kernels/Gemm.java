@@ -99,6 +99,9 @@ final class Gemm {
 
         void compute(GemmOperand a, GemmOperand c, float[] bPack, int rowFrom, int rowTo,
                      int panelFrom, int panelTo, int p0, int kc, int j0, int nc, boolean add) {
+            if (rowFrom >= rowTo || panelFrom >= panelTo) {
+                return;  // more threads than work: nothing to pack either
+            }
             boolean unitColumns = c.colStride() == 1;
             for (int ic = rowFrom; ic < rowTo; ic += MC) {
                 int mc = Math.min(MC, rowTo - ic);

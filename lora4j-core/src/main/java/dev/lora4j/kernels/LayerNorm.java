@@ -40,7 +40,7 @@ public final class LayerNorm {
                 FloatVector c = Vec.load(xs, xa + (long) i * Float.BYTES).sub(mu);
                 acc = c.fma(c, acc);
             }
-            float ss = acc.reduceLanes(VectorOperators.ADD);
+            float ss = Vec.sumLanes(acc);
             for (; i < d; i++) {
                 float c = Vec.get(xs, xa, i) - mu;
                 ss += c * c;
@@ -132,8 +132,8 @@ public final class LayerNorm {
             sumG = sumG.add(g);
             sumGX = g.fma(xhat, sumGX);
         }
-        float mg = sumG.reduceLanes(VectorOperators.ADD);
-        float mgx = sumGX.reduceLanes(VectorOperators.ADD);
+        float mg = Vec.sumLanes(sumG);
+        float mgx = Vec.sumLanes(sumGX);
         for (; i < d; i++) {
             float g = Vec.get(gs, ga, i) * w[i];
             mg += g;

@@ -104,7 +104,7 @@ public final class RmsNorm {
             FloatVector g = Vec.load(gs, ga + off).mul(FloatVector.fromArray(Vec.S, w, i));
             acc = g.fma(Vec.load(xs, xa + off), acc);
         }
-        float gx = acc.reduceLanes(VectorOperators.ADD);
+        float gx = Vec.sumLanes(acc);
         for (; i < d; i++) {
             gx += Vec.get(gs, ga, i) * w[i] * Vec.get(xs, xa, i);
         }

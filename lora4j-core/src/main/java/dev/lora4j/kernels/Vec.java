@@ -45,7 +45,7 @@ final class Vec {
             long off = (long) i * Float.BYTES;
             acc = load(a, aAt + off).fma(load(b, bAt + off), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
             sum += get(a, aAt, i) * get(b, bAt, i);
         }
@@ -59,7 +59,7 @@ final class Vec {
         for (int end = S.loopBound(n); i < end; i += L) {
             acc = FloatVector.fromArray(S, a, aAt + i).fma(load(b, bAt + (long) i * Float.BYTES), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
             sum += a[aAt + i] * get(b, bAt, i);
         }
@@ -111,7 +111,7 @@ final class Vec {
         for (int end = S.loopBound(n); i < end; i += L) {
             acc = acc.add(load(x, at + (long) i * Float.BYTES));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
             sum += get(x, at, i);
         }
@@ -151,11 +151,11 @@ final class Vec {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
-            FloatVector e = FloatVector.fromArray(S, a, at + i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(FloatVector.fromArray(S, a, at + i).sub(shift));
             e.intoArray(a, at + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(a[at + i] - shift);
             a[at + i] = e;
@@ -170,11 +170,11 @@ final class Vec {
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             long off = (long) i * Float.BYTES;
-            FloatVector e = load(x, xAt + off).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(load(x, xAt + off).sub(shift));
             store(e, y, yAt + off);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(get(x, xAt, i) - shift);
             set(y, yAt, i, e);
@@ -193,5 +193,21 @@ final class Vec {
         for (; i < n; i++) {
             set(x, at, i, get(x, at, i) * s);
         }
+    }
+
+    /**
+     * The sum of a vector's lanes in lane order. Not {@code reduceLanes(ADD)}: its order is
+     * unspecified and differs between the interpreter and C2's intrinsic, which made the same
+     * computation give different bits before and after JIT compilation (and training runs with
+     * the same seed differ).
+     */
+    static float sumLanes(FloatVector v) {
+        float[] lanes = new float[v.length()];
+        v.intoArray(lanes, 0);
+        float sum = 0f;
+        for (float x : lanes) {
+            sum += x;
+        }
+        return sum;
     }
 }

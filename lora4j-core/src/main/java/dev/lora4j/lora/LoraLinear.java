@@ -3,8 +3,11 @@ package dev.lora4j.lora;
 import dev.lora4j.kernels.Matmul;
 import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.LinearAdapter;
+import dev.lora4j.tensor.DType;
 import dev.lora4j.tensor.Parameter;
 import dev.lora4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -175,24 +178,53 @@ public final class LoraLinear implements LinearAdapter {
         float[] mask = new float[rows * cols];
         float keepScale = 1f / (1f - dropout);
         long stream = (dropoutStep << 20) ^ modulePath.hashCode();
+        float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
+            readRow(x, r, row);
             for (int c = 0; c < cols; c++) {
                 int i = r * cols + c;
                 boolean keep = CounterRandom.uniform(dropoutSeed, stream, i) >= dropout;
                 mask[i] = keep ? 1f : 0f;
-                h.set(keep ? x.get(r, c) * keepScale : 0f, r, c);
+                row[c] = keep ? row[c] * keepScale : 0f;
             }
+            writeRow(row, h, r);
         }
         savedMask = mask;
         return h;
     }
 
+    /** t *= s, a row at a time through a float[] (a plain loop the JIT vectorizes). */
     private static void scale(Tensor t, float s) {
-        int rows = t.dim(0);
         int cols = t.dim(1);
-        for (int r = 0; r < rows; r++) {
+        float[] row = new float[cols];
+        for (int r = 0; r < t.dim(0); r++) {
+            readRow(t, r, row);
             for (int c = 0; c < cols; c++) {
-                t.set(t.get(r, c) * s, r, c);
+                row[c] *= s;
+            }
+            writeRow(row, t, r);
+        }
+    }
+
+    /** Row r of an F32 matrix with unit column stride (what activations are), else element by element. */
+    private static void readRow(Tensor t, int r, float[] row) {
+        if (t.dtype() == DType.F32 && (t.stride(1) == 1 || row.length <= 1)) {
+            MemorySegment.copy(t.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, (t.offset() + r * t.stride(0)) * Float.BYTES,
+                    row, 0, row.length);
+        } else {
+            for (int c = 0; c < row.length; c++) {
+                row[c] = t.get(r, c);
+            }
+        }
+    }
+
+    private static void writeRow(float[] row, Tensor t, int r) {
+        if (t.dtype() == DType.F32 && (t.stride(1) == 1 || row.length <= 1)) {
+            MemorySegment.copy(row, 0, t.data(), ValueLayout.JAVA_FLOAT_UNALIGNED,
+                    (t.offset() + r * t.stride(0)) * Float.BYTES, row.length);
+        } else {
+            for (int c = 0; c < row.length; c++) {
+                t.set(row[c], r, c);
             }
         }
     }

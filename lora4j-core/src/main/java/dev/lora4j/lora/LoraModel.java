@@ -38,6 +38,16 @@ public final class LoraModel {
 
     /** Attaches adapters whose values are to be loaded (all zero until then). */
     public static LoraModel attachUninitialized(CausalLM base, LoraConfig config) {
+        LoraModel m = detached(base, config);
+        m.attach();
+        return m;
+    }
+
+    /**
+     * Builds zero-valued adapters for the layers {@code config} selects without attaching them, so
+     * several adapters can be held over one base and swapped in ({@link AdapterSet}).
+     */
+    public static LoraModel detached(CausalLM base, LoraConfig config) {
         Map<String, Linear> linears = new LinkedHashMap<>();
         List<ModuleInfo> modules = new ArrayList<>();
         for (Linear l : base.linears()) {
@@ -47,12 +57,44 @@ public final class LoraModel {
         Map<String, LoraLinear> adapters = new LinkedHashMap<>();
         for (TargetResolver.Target t : TargetResolver.resolve(config, modules)) {
             Linear l = linears.get(t.module().path());
-            LoraLinear a = new LoraLinear(l.name(), l.inFeatures(), l.outFeatures(), t.rank(), t.scaling(),
-                    config.loraDropout());
-            l.setAdapter(a);
-            adapters.put(l.name(), a);
+            adapters.put(l.name(), new LoraLinear(l.name(), l.inFeatures(), l.outFeatures(), t.rank(), t.scaling(),
+                    config.loraDropout()));
         }
         return new LoraModel(base, config, adapters);
+    }
+
+    /**
+     * Puts this model's adapters into their base layers' adapter slots (replacing whatever was there:
+     * a base layer carries one adapter at a time).
+     */
+    public void attach() {
+        for (Linear l : base.linears()) {
+            LoraLinear a = adapters.get(l.name());
+            if (a != null) {
+                l.setAdapter(a);
+            }
+        }
+    }
+
+    /** True when every adapter of this model sits in its base layer's slot. */
+    public boolean attached() {
+        for (Linear l : base.linears()) {
+            LoraLinear a = adapters.get(l.name());
+            if (a != null && l.adapter() != a) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The base layer an adapter belongs to. */
+    public Linear baseLayer(String modulePath) {
+        for (Linear l : base.linears()) {
+            if (l.name().equals(modulePath)) {
+                return l;
+            }
+        }
+        throw new IllegalArgumentException("no linear layer '" + modulePath + "' in the base model");
     }
 
     static boolean isOutputHead(String path) {
@@ -108,10 +150,11 @@ public final class LoraModel {
         }
     }
 
-    /** Detaches every adapter from the base model. */
+    /** Detaches this model's adapters from the base model (layers holding another adapter are left alone). */
     public void detach() {
         for (Linear l : base.linears()) {
-            if (adapters.containsKey(l.name())) {
+            LoraLinear a = adapters.get(l.name());
+            if (a != null && l.adapter() == a) {
                 l.setAdapter(null);
             }
         }

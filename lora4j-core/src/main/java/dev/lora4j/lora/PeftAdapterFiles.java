@@ -50,6 +50,13 @@ public final class PeftAdapterFiles {
      * unexpected tensors, and NaN or Inf values.
      */
     public static LoraModel load(CausalLM base, Path dir, Consumer<String> warnings) throws IOException {
+        LoraModel model = read(base, dir, warnings);
+        model.attach();
+        return model;
+    }
+
+    /** As {@link #load} but leaves the adapters detached (for holding several adapters, {@link AdapterSet}). */
+    public static LoraModel read(CausalLM base, Path dir, Consumer<String> warnings) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException(dir + ": not an adapter directory (expected " + AdapterConfigJson.FILE_NAME
                     + " and " + WEIGHTS_FILE + " inside)");
@@ -59,7 +66,12 @@ public final class PeftAdapterFiles {
         if (!Files.exists(weights)) {
             throw new IOException(weights + ": adapter weights not found");
         }
-        LoraModel model = LoraModel.attachUninitialized(base, config);
+        LoraModel model;
+        try {
+            model = LoraModel.detached(base, config);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(dir.resolve(AdapterConfigJson.FILE_NAME) + ": " + e.getMessage(), e);
+        }
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             List<String> problems = new ArrayList<>();
             Set<String> expected = new TreeSet<>();
@@ -85,13 +97,21 @@ public final class PeftAdapterFiles {
                 }
                 System.arraycopy(v, 0, p.value(), 0, v.length);
             }
-            for (String name : file.names()) {
-                if (!expected.contains(name) && name.contains(".lora_")) {
+            for (String name : new TreeSet<>(file.names())) {
+                if (expected.contains(name)) {
+                    continue;
+                }
+                if (name.contains(".lora_")) {
                     problems.add(name + ": present in the file but matches no adapted module of this model");
+                } else if (name.contains(".modules_to_save.") || name.contains("lora_magnitude_vector")) {
+                    problems.add(name + ": modules_to_save copies and DoRA magnitudes are not supported yet");
+                } else {
+                    // PEFT saves the base embedding layers beside the adapter when lm_head or embed_tokens is a
+                    // target (save_embedding_layers="auto"); they are the base model's own weights.
+                    warnings.accept(weights + ": ignoring non-LoRA tensor " + name);
                 }
             }
             if (!problems.isEmpty()) {
-                model.detach();
                 throw new IOException(weights + ": adapter does not fit this base model:\n  "
                         + String.join("\n  ", problems));
             }

@@ -1,23 +1,22 @@
 package dev.lora4j.nn;
 
-import dev.lora4j.tensor.DType;
 import dev.lora4j.tensor.Tensor;
-import java.lang.foreign.Arena;
 
 /**
- * Activation buffers: 64-byte aligned, off-heap F32 matrices, so that every kernel (including those
- * reading through the Vector API) can use them directly.
+ * Activation buffers: zero-filled F32 matrices on the Java heap.
  *
- * <p>Each layer keeps its buffers and reuses them while the batch shape stays the same: a training
- * loop then allocates nothing per step, and off-heap memory (which the garbage collector frees only
- * when heap pressure makes it run) stays flat. The price is the usual one of llm.c-style layers: what
- * a forward or backward call returns is valid until the same layer runs again.
+ * <p>On the heap rather than off-heap ({@code Arena.ofAuto()}) because the garbage collector sees
+ * their size: an off-heap buffer is freed only when a collection happens to find its small owner
+ * object unreachable, so a training loop that allocates hundreds of MB of activations per step
+ * while the heap barely fills would let resident memory climb far past what is live. Heap arrays
+ * are also faster to allocate (no cleaner registration) and the kernels read them through the same
+ * {@code MemorySegment} API.
  */
 public final class Buffers {
     private Buffers() {}
 
     public static Tensor f32(int rows, int cols) {
-        return Tensor.allocate(Arena.ofAuto(), DType.F32, rows, cols);
+        return Tensor.zeros(rows, cols);
     }
 
     /**
@@ -34,5 +33,38 @@ public final class Buffers {
     /** {@code array} when it has length {@code n}, else a new one; not cleared. */
     public static float[] reuse(float[] array, int n) {
         return array != null && array.length == n ? array : new float[n];
+    }
+
+    private static final ThreadLocal<java.util.Map<String, Tensor>> GRADIENTS =
+            ThreadLocal.withInitial(java.util.HashMap::new);
+
+    /**
+     * A gradient buffer shared by every layer that plays {@code role}: layers run backward one at
+     * a time, so the blocks of a model need one set of gradient buffers, not one set each (for a
+     * 8-layer model this is most of the difference between keeping and sharing). A role must name
+     * a buffer whose use ends before the next layer of the same role starts its backward: internal
+     * gradients of an MLP or an attention layer, or a norm's input gradient named by its position in
+     * the block (see {@link #roleOf}). Valid until the next call for the same role on this thread.
+     */
+    public static Tensor gradient(String role, int rows, int cols) {
+        return shared(role, rows, cols);
+    }
+
+    /**
+     * A scratch buffer shared by every layer that plays {@code role}, for values whose use ends before
+     * the next layer of the same role runs: gradients in backward (see {@link #gradient}), and forward
+     * outputs that nothing keeps for backward, such as an output projection's result that is only added
+     * to the residual stream.
+     */
+    public static Tensor shared(String role, int rows, int cols) {
+        java.util.Map<String, Tensor> byRole = GRADIENTS.get();
+        Tensor t = reuse(byRole.get(role), rows, cols);
+        byRole.put(role, t);
+        return t;
+    }
+
+    /** The role of a layer named by its module path: the path with layer indices replaced by '*'. */
+    public static String roleOf(String modulePath) {
+        return modulePath.replaceAll("\\.\\d+(?=\\.|$)", ".*");
     }
 }

@@ -5,8 +5,9 @@ import dev.lora4j.kernels.Elementwise;
 import dev.lora4j.tensor.Tensor;
 
 /**
- * Llama's SwiGLU MLP: {@code down(silu(gate(x)) ⊙ up(x))}. Forward keeps gate(x), up(x) and
- * silu(gate(x)) for backward.
+ * Llama's SwiGLU MLP: {@code down(silu(gate(x)) ⊙ up(x))}. Forward keeps gate(x) and up(x) for
+ * backward; silu(gate(x)) is recomputed there (one cheap element-wise pass) rather than kept, which
+ * saves a [rows, intermediate] buffer per layer, the largest activation of the block.
  */
 public final class GatedMlp {
     private final Linear gate;
@@ -14,13 +15,7 @@ public final class GatedMlp {
     private final Linear down;
     private Tensor savedGate;
     private Tensor savedUp;
-    private Tensor savedActivated;
     private Tensor hidden;
-    private Tensor dh;
-    private Tensor da;
-    private Tensor du;
-    private Tensor dg;
-    private Tensor dx;
 
     public GatedMlp(Linear gate, Linear up, Linear down) {
         this.gate = gate;
@@ -31,28 +26,31 @@ public final class GatedMlp {
     public Tensor forward(Tensor x) {
         Tensor g = gate.forward(x);
         Tensor u = up.forward(x);
-        Tensor a = savedActivated = Buffers.reuse(savedActivated, g.dim(0), g.dim(1));
-        Activations.silu(g, a);
-        hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1));
-        Elementwise.mul(a, u, hidden);
+        // h is read again in backward only by an adapter on the down projection; otherwise one
+        // buffer serves every layer, as does the down projection's output (only added to the residual).
+        Tensor h = down.adapter() != null ? (hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1)))
+                : Buffers.shared("GatedMlp.hidden", g.dim(0), g.dim(1));
+        Activations.silu(g, h);
+        Elementwise.mul(h, u, h);                 // h = silu(g) ⊙ u, in place
         savedGate = g;
         savedUp = u;
-        return down.forward(hidden);
+        Tensor out = Buffers.shared("GatedMlp.out", h.dim(0), down.outFeatures());
+        down.forward(h, out);
+        return out;
     }
 
     public Tensor backward(Tensor dy) {
         int rows = dy.dim(0);
         int width = savedGate.dim(1);
-        dh = Buffers.reuse(dh, rows, width);
+        Tensor dh = Buffers.gradient("GatedMlp.dh", rows, width);
         down.backward(dy, dh, false);
-        da = Buffers.reuse(da, rows, width);
-        Elementwise.mul(dh, savedUp, da);       // d/da of a⊙u is u
-        du = Buffers.reuse(du, rows, width);
-        Elementwise.mul(dh, savedActivated, du); // d/du of a⊙u is a
-        dg = Buffers.reuse(dg, rows, width);
-        Activations.siluBackward(savedGate, da, dg);
-        dx = Buffers.reuse(dx, rows, gate.inFeatures());
-        gate.backward(dg, dx, false);
+        Tensor du = Buffers.gradient("GatedMlp.du", rows, width);
+        Activations.silu(savedGate, du);          // a = silu(g), recomputed
+        Elementwise.mul(du, dh, du);              // du = dh ⊙ a   (d/du of a⊙u is a)
+        Elementwise.mul(dh, savedUp, dh);         // da = dh ⊙ u, in place of dh
+        Activations.siluBackward(savedGate, dh, dh); // dg = silu'(g) ⊙ da, in place
+        Tensor dx = Buffers.gradient("GatedMlp.dx", rows, gate.inFeatures());
+        gate.backward(dh, dx, false);
         up.backward(du, dx, true);
         return dx;
     }

@@ -13,9 +13,6 @@ public final class GeluMlp {
     private final Gelu gelu;
     private Tensor savedPreActivation;
     private Tensor activated;
-    private Tensor da;
-    private Tensor dh;
-    private Tensor dx;
 
     public GeluMlp(Linear fc, Linear proj, Gelu gelu) {
         this.fc = fc;
@@ -38,15 +35,15 @@ public final class GeluMlp {
     public Tensor backward(Tensor dy) {
         int rows = dy.dim(0);
         int width = savedPreActivation.dim(1);
-        da = Buffers.reuse(da, rows, width);
+        Tensor da = Buffers.gradient("GeluMlp.da", rows, width);
         proj.backward(dy, da, false);
-        dh = Buffers.reuse(dh, rows, width);
+        Tensor dh = Buffers.gradient("GeluMlp.dh", rows, width);
         if (gelu == Gelu.TANH) {
             Activations.geluTanhBackward(savedPreActivation, da, dh);
         } else {
             Activations.geluErfBackward(savedPreActivation, da, dh);
         }
-        dx = Buffers.reuse(dx, rows, fc.inFeatures());
+        Tensor dx = Buffers.gradient("GeluMlp.dx", rows, fc.inFeatures());
         fc.backward(dh, dx, false);
         return dx;
     }

@@ -40,7 +40,7 @@ public final class LayerNormLayer {
     }
 
     public Tensor backward(Tensor dy) {
-        inputGradient = Buffers.reuse(inputGradient, dy.dim(0), dy.dim(1));
+        inputGradient = Buffers.gradient(Buffers.roleOf(name) + ".dx", dy.dim(0), dy.dim(1));
         LayerNorm.backward(dy, savedInput, weight, savedMean, savedInvStd, inputGradient, null, null);
         return inputGradient;
     }

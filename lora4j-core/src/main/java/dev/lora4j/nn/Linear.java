@@ -11,8 +11,9 @@ import java.lang.foreign.ValueLayout;
  * checkpoint, possibly strided: GPT-2's Conv1D weights are stored [in, out] and used as {@code w.t()}).
  *
  * <p>Frozen means no weight gradient is ever computed or allocated: backward only propagates
- * {@code dx = dy·W}. Trainable parts attach as {@link LinearAdapter}s (LoRA). The layer keeps its
- * input from the last forward, which is all its backward and its adapters' backward need.
+ * {@code dx = dy·W}. Trainable parts attach as {@link LinearAdapter}s (LoRA). With an adapter the
+ * layer keeps its input from the last forward, which is all the adapter's backward needs; without
+ * one it keeps nothing.
  */
 public final class Linear {
     private final String name;
@@ -93,7 +94,9 @@ public final class Linear {
         if (adapter != null) {
             adapter.forward(x, y);
         }
-        savedInput = x;
+        // Only an adapter's backward reads the input (the frozen weight gets no gradient), so a plain
+        // layer keeps nothing and its input buffer can be freed as soon as the next layer is done with it.
+        savedInput = adapter != null ? x : null;
     }
 
     /** dx (+)= dy · W, plus the adapter's share; no gradient for the frozen weight or bias. */
@@ -104,7 +107,7 @@ public final class Linear {
         }
     }
 
-    /** The input of the last forward call. */
+    /** The input of the last forward call when an adapter is attached (else null: nothing needs it). */
     public Tensor savedInput() {
         return savedInput;
     }

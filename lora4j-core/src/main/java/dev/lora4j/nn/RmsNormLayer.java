@@ -36,7 +36,7 @@ public final class RmsNormLayer {
 
     /** dx = d norm / dx · dy (overwritten). */
     public Tensor backward(Tensor dy) {
-        inputGradient = Buffers.reuse(inputGradient, dy.dim(0), dy.dim(1));
+        inputGradient = Buffers.gradient(Buffers.roleOf(name) + ".dx", dy.dim(0), dy.dim(1));
         RmsNorm.backward(dy, savedInput, weight, savedInvRms, inputGradient, null);
         return inputGradient;
     }

@@ -34,13 +34,6 @@ public final class SelfAttention {
     private Tensor savedV;
     private Tensor savedOut;
     private float[] savedLse;
-    private Tensor dOutBuffer;
-    private Tensor dqBuffer;
-    private Tensor dkBuffer;
-    private Tensor dvBuffer;
-    private Tensor dqkvBuffer;
-    private Tensor dxBuffer;
-    private Tensor cachedOut;
 
     private SelfAttention(Linear q, Linear k, Linear v, Linear qkv, Linear o, int nHeads, int nKvHeads, int headDim,
                           RotaryEmbedding ropeOrNull) {
@@ -114,7 +107,10 @@ public final class SelfAttention {
         savedV = v;
         savedOut = out;
         savedLse = lse;
-        return oProj.forward(out);
+        // The projection's result is only added to the residual stream: one buffer serves every layer.
+        Tensor projected = Buffers.shared("SelfAttention.projected", rows, oProj.outFeatures());
+        oProj.forward(out, projected);
+        return projected;
     }
 
     /**
@@ -148,7 +144,8 @@ public final class SelfAttention {
             Rope.apply(k, step.positions(), nKvHeads, headDim, table);
         }
         cache.append(layer, k, v);
-        Tensor out = cachedOut = Buffers.reuse(cachedOut, rows, qWidth);
+        // Inference keeps nothing between layers: the attention output and its projection are scratch.
+        Tensor out = Buffers.shared("SelfAttention.cachedOut", rows, qWidth);
         int tk = cache.visibleLength();
         // Each sequence's slots are contiguous rows of the cache but sequences sit a capacity apart,
         // so the kernel runs per sequence (it parallelizes over heads).
@@ -157,29 +154,31 @@ public final class SelfAttention {
             Attention.forward(q.slice(0, b * t, (b + 1) * t), cache.keys(layer, b), cache.values(layer, b),
                     out.slice(0, b * t, (b + 1) * t), 1, t, tk, nHeads, nKvHeads, headDim, true, mask, scale, null);
         }
-        return oProj.forward(out);
+        Tensor projected = Buffers.shared("SelfAttention.projected", rows, oProj.outFeatures());
+        oProj.forward(out, projected);
+        return projected;
     }
 
     /** dy [B·T, hidden] → dx [B·T, hidden]; gradients flow to adapters of the projections only. */
     public Tensor backward(Tensor dy) {
         TokenBatch batch = savedBatch;
         int rows = dy.dim(0);
-        Tensor dOut = dOutBuffer = Buffers.reuse(dOutBuffer, rows, nHeads * headDim);
+        Tensor dOut = Buffers.gradient("SelfAttention.dOut", rows, nHeads * headDim);
         oProj.backward(dy, dOut, false);
-        Tensor dq = dqBuffer = Buffers.reuse(dqBuffer, rows, nHeads * headDim);
-        Tensor dk = dkBuffer = Buffers.reuse(dkBuffer, rows, nKvHeads * headDim);
-        Tensor dv = dvBuffer = Buffers.reuse(dvBuffer, rows, nKvHeads * headDim);
+        Tensor dq = Buffers.gradient("SelfAttention.dq", rows, nHeads * headDim);
+        Tensor dk = Buffers.gradient("SelfAttention.dk", rows, nKvHeads * headDim);
+        Tensor dv = Buffers.gradient("SelfAttention.dv", rows, nKvHeads * headDim);
         Attention.backward(dOut, savedQ, savedK, savedV, savedOut, savedLse, dq, dk, dv, batch.batchSize(),
                 batch.seqLen(), batch.seqLen(), nHeads, nKvHeads, headDim, true, batch.attentionMask(), scale);
         if (rope != null) {
             Rope.applyBackward(dq, batch.positions(), nHeads, headDim, savedTable);
             Rope.applyBackward(dk, batch.positions(), nKvHeads, headDim, savedTable);
         }
-        Tensor dx = dxBuffer = Buffers.reuse(dxBuffer, rows, (qkvProj != null ? qkvProj : qProj).inFeatures());
+        Tensor dx = Buffers.gradient("SelfAttention.dx", rows, (qkvProj != null ? qkvProj : qProj).inFeatures());
         if (qkvProj != null) {
             int qWidth = nHeads * headDim;
             int kvWidth = nKvHeads * headDim;
-            Tensor dqkv = dqkvBuffer = Buffers.reuse(dqkvBuffer, rows, qWidth + 2 * kvWidth);
+            Tensor dqkv = Buffers.gradient("SelfAttention.dqkv", rows, qWidth + 2 * kvWidth);
             dqkv.slice(1, 0, qWidth).copyFrom(dq);
             dqkv.slice(1, qWidth, qWidth + kvWidth).copyFrom(dk);
             dqkv.slice(1, qWidth + kvWidth, qWidth + 2 * kvWidth).copyFrom(dv);

@@ -3,30 +3,54 @@ package dev.lora4j.train;
 import dev.lora4j.kernels.CrossEntropy;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.function.IntConsumer;
 
-/** Token-weighted mean cross-entropy of a model over examples (no gradients). */
+/**
+ * Token-weighted mean next-token cross-entropy of a causal LM over examples, without gradients:
+ * the sum of −log p(token) over every target token (every token after the first, or only the
+ * completion's for prompt/completion data) divided by their number, as if all tokens were pooled.
+ * The sum does not depend on the order, so examples are batched by length to keep padding small.
+ */
 public final class Evaluation {
     private Evaluation() {}
 
-    /** Mean loss, perplexity and the number of predicted tokens. */
+    /** Mean loss (nats per token), its exponential, and the number of predicted tokens. */
     public record Result(double loss, double perplexity, long tokens) {}
 
     public static Result loss(CausalLM model, List<Example> examples, int batchSize, int seqLen) {
+        return loss(model, examples, batchSize, seqLen, null);
+    }
+
+    /** As above; {@code progress} (may be null) is told how many examples are done after each batch. */
+    public static Result loss(CausalLM model, List<Example> examples, int batchSize, int seqLen, IntConsumer progress) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
+        List<Example> byLength = new ArrayList<>();
+        for (Example e : examples) {
+            byLength.add(e.truncate(seqLen));
+        }
+        byLength.sort(Comparator.comparingInt(Example::length));
         double sum = 0;
         long tokens = 0;
-        for (int i = 0; i < examples.size(); i += batchSize) {
-            List<Example> chunk = examples.subList(i, Math.min(examples.size(), i + batchSize)).stream()
-                    .map(e -> e.truncate(seqLen)).toList();
-            Batch batch = Batch.of(chunk, 0);
-            if (batch.targetCount() == 0) {
-                continue;
+        for (int i = 0; i < byLength.size(); i += batchSize) {
+            Batch batch = Batch.of(byLength.subList(i, Math.min(byLength.size(), i + batchSize)), 0);
+            if (batch.targetCount() > 0) {
+                Tensor logits = model.forward(batch.tokens());
+                sum += CrossEntropy.forwardBackward(logits, batch.targets(), null, 0f);
+                tokens += batch.targetCount();
             }
-            Tensor logits = model.forward(batch.tokens());
-            sum += CrossEntropy.forwardBackward(logits, batch.targets(), null, 0f);
-            tokens += batch.targetCount();
+            if (progress != null) {
+                progress.accept(Math.min(byLength.size(), i + batchSize));
+            }
         }
-        double mean = tokens == 0 ? Double.NaN : sum / tokens;
+        if (tokens == 0) {
+            throw new IllegalArgumentException("no example has a token to predict");
+        }
+        double mean = sum / tokens;
         return new Result(mean, Math.exp(mean), tokens);
     }
 }

@@ -37,6 +37,7 @@ public final class Trainer {
     private final TrainOptions options;
     private final Path outputDir;
     private final PrintStream log;
+    private java.util.function.LongConsumer stepListener = step -> {};
 
     /** What a run ends with. */
     public record Result(int steps, double firstLoss, double lastLoss, Evaluation.Result evalBefore,
@@ -53,6 +54,12 @@ public final class Trainer {
         this.options = options;
         this.outputDir = outputDir;
         this.log = log;
+    }
+
+    /** Called after every optimizer step with the number of steps done (for progress displays and tests). */
+    public Trainer onStep(java.util.function.LongConsumer listener) {
+        this.stepListener = listener;
+        return this;
     }
 
     public Result run(boolean resume) throws IOException {
@@ -103,6 +110,7 @@ public final class Trainer {
             if (options.checkpointEvery() > 0 && (step + 1) % options.checkpointEvery() == 0 && !last) {
                 TrainingCheckpoint.save(outputDir, model, optimizer, step + 1, options.seed());
             }
+            stepListener.accept(step + 1);
         }
         Evaluation.Result after = evaluate();
         if (after != null) {
@@ -129,9 +137,9 @@ public final class Trainer {
         float gradScale = 1f / targets;
         for (Batch b : batches) {
             Tensor logits = base.forward(b.tokens());
-            Tensor dlogits = Tensor.zeros(logits.dim(0), logits.dim(1));
-            lossSum += CrossEntropy.forwardBackward(logits, b.targets(), dlogits, gradScale);
-            base.backward(dlogits);
+            // The logits are not needed once their gradient is known: it overwrites them in place.
+            lossSum += CrossEntropy.forwardBackward(logits, b.targets(), logits, gradScale);
+            base.backward(logits);
         }
         double gradNorm = GradClip.clip(model.parameters(), options.maxGradNorm());
         double lr = options.lr() * options.schedule().multiplier(step, options.warmupSteps(), total);

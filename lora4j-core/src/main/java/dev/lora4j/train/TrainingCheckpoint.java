@@ -58,6 +58,7 @@ public final class TrainingCheckpoint {
             if (Files.exists(target)) {
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
             }
+            dev.lora4j.io.AtomicFile.shareable(tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             deleteRecursively(old);
         } finally {

@@ -49,6 +49,10 @@ class AttentionTest {
             new Case("decode one token", 1, 1, 9, 2, 2, 5, true, mask(1, 9, 0, 2)),
             new Case("a sequence with every key masked", 2, 3, 3, 2, 1, 4, false, mask(2, 3, 0, 0, 0, 1, 0, 2)),
             new Case("causal with the first key masked", 1, 4, 4, 2, 2, 3, true, mask(1, 4, 0, 0)),
+            // more rows than one query block (and a partial last block), odd key counts per block
+            new Case("causal, several query blocks, GQA", 2, Attention.BLOCK * 2 + 5, Attention.BLOCK * 2 + 5, 4, 2,
+                    2 * l + 3, true, mask(2, Attention.BLOCK * 2 + 5, 1, 7, 1, Attention.BLOCK + 1)),
+            new Case("decode several blocks tq < tk", 1, Attention.BLOCK + 3, Attention.BLOCK * 2 + 1, 2, 2, l, true, null),
         };
     }
 

@@ -64,6 +64,7 @@ public final class Llama2cImport {
                 Files.writeString(tmp.resolve("config.json"), configJson(ck));
                 Files.copy(tokenizer, tmp.resolve(tokenizer.getFileName()));
                 makeReadable(tmp);
+                dev.lora4j.io.AtomicFile.shareable(tmp);
                 Files.move(tmp, output, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException | RuntimeException e) {
                 deleteRecursively(tmp);

@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.ConfigException;
 import dev.lora4j.model.Models;
-import dev.lora4j.model.eval.LanguageModelEval;
-import dev.lora4j.model.eval.TokenJsonl;
+import dev.lora4j.train.Evaluation;
+import dev.lora4j.train.JsonlDataset;
 import dev.lora4j.nn.TokenBatch;
 import dev.lora4j.tensor.Tensor;
 import java.nio.file.Files;
@@ -47,7 +47,7 @@ class Llama2cImportTest {
             assertThat(model.config().tieWordEmbeddings()).isFalse();
             assertThat(model.config().numKvHeads()).isEqualTo(2);
             compareLogits(model, ref, 1e-4);
-            var eval = LanguageModelEval.evaluate(model, TokenJsonl.read(GOLDEN.resolve("tiny/tiny.jsonl")), 2, null);
+            var eval = Evaluation.loss(model, JsonlDataset.read(GOLDEN.resolve("tiny/tiny.jsonl"), model.config().vocabSize()), 2, 1 << 20);
             assertThat(eval.tokens()).isEqualTo(ref.get("tokens").asLong());
             assertThat(eval.loss()).isCloseTo(ref.get("loss").asDouble(), org.assertj.core.data.Offset.offset(1e-5));
         }
@@ -68,8 +68,8 @@ class Llama2cImportTest {
         try (CausalLM model = Models.load(out)) {
             assertThat(model.config().maxPositions()).isEqualTo(512);
             compareLogits(model, ref, 1e-4);
-            List<int[]> data = TokenJsonl.read(GOLDEN.resolve("stories260K/tinystories_sample.jsonl"));
-            var eval = LanguageModelEval.evaluate(model, data, 8, null);
+            var data = JsonlDataset.read(GOLDEN.resolve("stories260K/tinystories_sample.jsonl"), model.config().vocabSize());
+            var eval = Evaluation.loss(model, data, 8, 1 << 20);
             assertThat(eval.tokens()).isEqualTo(4062);
             assertThat(eval.loss()).isCloseTo(ref.get("loss").asDouble(), org.assertj.core.data.Offset.offset(1e-5));
         }
