@@ -15,11 +15,14 @@ import java.util.List;
  *
  * <p>Usage: GenerateBench MODEL_DIR PROMPT_TOKENS NEW_TOKENS REPS. Prompt ids are
  * {@code 3 + (i·7919 mod (vocab − 3))}, as the peer builds them. No stop token, so every run
- * generates exactly NEW_TOKENS. After a warm-up of two runs, prints one line
+ * generates exactly NEW_TOKENS. After a warm-up (10 s and at least 3 runs; system property
+ * {@code lora4j.bench.warmupSeconds}), prints one line
  * {@code prefill_tok_s=<median> decode_tok_s=<median>}; prefill is the prompt's forward pass and the
  * first token's choice, decode the remaining NEW_TOKENS − 1 steps.
  */
 public final class GenerateBench {
+    private static final long WARMUP_SECONDS = Long.getLong("lora4j.bench.warmupSeconds", 10);
+
     public static void main(String[] args) {
         Path dir = Path.of(args[0]);
         int promptTokens = Integer.parseInt(args[1]);
@@ -33,7 +36,10 @@ public final class GenerateBench {
             }
             Generator generator = new Generator(model, null);
             GenerationConfig config = GenerationConfig.greedy(newTokens);
-            for (int w = 0; w < 2; w++) {
+            // Warm-up until the JIT has compiled the hot paths: the Vector API is only fast once C2 has
+            // intrinsified it (a few runs are not enough for a small model, whose runs are short).
+            long warmupEnd = System.nanoTime() + WARMUP_SECONDS * 1_000_000_000L;
+            for (int w = 0; w < 3 || System.nanoTime() < warmupEnd; w++) {
                 generator.generate(List.of(prompt), config, GenerationListener.NONE);
             }
             double[] prefill = new double[reps];

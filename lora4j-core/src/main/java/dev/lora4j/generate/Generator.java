@@ -67,7 +67,8 @@ public final class Generator {
             promptLength = Math.max(promptLength, p.length);
         }
         int maxPositions = model.config().maxPositions();
-        KvCache cache = model.newKvCache(batch, promptLength + config.maxNewTokens());
+        // Every generated token but the last is fed back, and none at or past the model's last position.
+        KvCache cache = model.newKvCache(batch, promptLength + Math.min(config.maxNewTokens(), maxPositions));
 
         TokenChooser chooser = new TokenChooser(config);
         int[] nextPosition = new int[batch];
