@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """The transformers half of tools/bench-generate: greedy generate() at batch 1 on CPU, 2 threads.
 
-  generate_peer.py MODEL_DIR PROMPT_TOKENS NEW_TOKENS REPS
+  generate_peer.py MODEL_DIR PROMPT_TOKENS NEW_TOKENS REPS [DTYPE]
+
+DTYPE (default float32) is the dtype transformers loads and computes in: "bfloat16" for the BF16
+checkpoint row, as transformers runs a BF16 checkpoint by default (dtype="auto").
 
 Same prompt as GenerateBench (ids 3 + (i*7919 mod (vocab-3))), no EOS (every run generates exactly
 NEW_TOKENS). Prefill = generate(max_new_tokens=1): the prompt's forward pass plus the first token;
@@ -18,8 +21,9 @@ from transformers import AutoModelForCausalLM
 
 def main():
     directory, prompt_tokens, new_tokens, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    dtype = getattr(torch, sys.argv[5]) if len(sys.argv) > 5 else torch.float32
     torch.set_num_threads(2)
-    model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype).eval()
     model.generation_config.eos_token_id = None
     vocab = model.config.vocab_size
     ids = torch.tensor([[3 + (i * 7919) % (vocab - 3) for i in range(prompt_tokens)]])
