@@ -154,8 +154,26 @@ public final class Trainer {
         rec.put("lr", lr);
         rec.put("grad_norm", gradNorm);
         rec.put("tokens", targets);
+        long rss = residentMemoryKib();
+        if (rss > 0) {
+            rec.put("rss_mib", Math.round(rss / 102.4) / 10.0);
+        }
         writeMetric(metrics, rec);
         return loss;
+    }
+
+    /** This process's resident memory (VmRSS) in KiB, or -1 where /proc is not available. */
+    static long residentMemoryKib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private Evaluation.Result evaluate() {
