@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
             CombineCommand.class,
             InspectCommand.class,
             ImportOnnxBertCommand.class,
+            GenerateCommand.class,
+            ChatCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
         description = {"Fine-tune a causal language model with LoRA and save the adapter in PEFT's layout.",
                 "Data: a .txt corpus (cut into --seq-len windows), or JSON lines: {\"text\": \"...\"} or",
                 "{\"input_ids\": [...]} (loss on every token after the first), or {\"prompt\": ..., \"completion\": ...}",
-                "as strings or token ids (loss on the completion only). Text needs the model's tokenizer.",
+                "as strings or token ids (loss on the completion only), or {\"messages\": [{\"role\", \"content\"}, ...]}",
+                "rendered with the model's chat template (loss on the assistant turns only).",
                 "Writes adapter_config.json, adapter_model.safetensors, metrics.jsonl and train_args.json",
                 "into --output; with --checkpoint-every, a resumable checkpoint/ too (continue with --resume)."})
 final class TrainCommand implements Callable<Integer> {
@@ -209,7 +210,16 @@ final class TrainCommand implements Callable<Integer> {
             }
             return TextData.windows(file, tokenizer, seqLen);
         }
-        return JsonlDataset.read(file, vocab, tokenizer);
+        return JsonlDataset.read(file, vocab, tokenizer, chatRenderer(model));
+    }
+
+    /** The model's chat template as a renderer for "messages" lines, or null when it has none. */
+    static dev.lora4j.train.ChatRenderer chatRenderer(Path modelDir) {
+        return dev.lora4j.chat.ChatTemplate.fromModelDirectory(modelDir)
+                .<dev.lora4j.train.ChatRenderer>map(t -> (messages, addGenerationPrompt) -> t.render(
+                        messages.stream().map(m -> new dev.lora4j.chat.ChatMessage(m.role(), m.content())).toList(),
+                        addGenerationPrompt))
+                .orElse(null);
     }
 
     /** A seeded split: the same seed always holds out the same sequences. */

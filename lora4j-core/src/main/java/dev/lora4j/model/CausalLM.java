@@ -1,5 +1,6 @@
 package dev.lora4j.model;
 
+import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.TokenBatch;
 import dev.lora4j.tensor.Tensor;
@@ -24,6 +25,29 @@ public interface CausalLM extends AutoCloseable {
      * frozen weights get no gradient, adapters attached to the linear layers accumulate theirs.
      */
     void backward(Tensor dLogits);
+
+    /**
+     * An empty KV cache for {@code batchSize} sequences of up to {@code capacity} tokens each. The
+     * default refuses: a model that cannot generate incrementally says so by name.
+     */
+    default KvCache newKvCache(int batchSize, int capacity) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " (" + config().modelType()
+                + ") does not support KV-cache generation");
+    }
+
+    /**
+     * Inference step over a KV cache: {@code step} holds the next seqLen tokens of every sequence
+     * (the prompts at prefill, left-padded to one length with mask 0 on the padding and positions
+     * cumsum(mask) − 1; then one token per sequence per decode step, at the sequence's next
+     * position). Their keys and values are appended to {@code cache}. Returns the logits
+     * [batch, vocab] of each sequence's last token of the step: the next-token distribution. The
+     * returned tensor is the model's own buffer, valid until the next call. Nothing is kept for
+     * {@link #backward}, which must follow a {@link #forward(TokenBatch)}.
+     */
+    default Tensor forwardCached(TokenBatch step, KvCache cache) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " (" + config().modelType()
+                + ") does not support KV-cache generation");
+    }
 
     /** Every linear layer with its module path (as in the checkpoint), in model order. */
     List<Linear> linears();

@@ -113,6 +113,52 @@ public final class SelfAttention {
         return projected;
     }
 
+    /**
+     * Inference over a KV cache: x [B·T, hidden] holds the step's T new tokens of each of the B
+     * sequences (a whole prompt at prefill, one token per decode step). Their keys and values join
+     * layer {@code layer}'s slots in {@code cache} (between its beginStep and endStep), and each new
+     * query attends causally to all earlier slots of its sequence except padding. Nothing is kept
+     * for backward.
+     */
+    public Tensor forwardCached(Tensor x, TokenBatch step, KvCache cache, int layer) {
+        int rows = x.dim(0);
+        int t = step.seqLen();
+        int qWidth = nHeads * headDim;
+        int kvWidth = nKvHeads * headDim;
+        Tensor q;
+        Tensor k;
+        Tensor v;
+        if (qkvProj != null) {
+            Tensor qkv = qkvProj.forward(x);
+            q = qkv.slice(1, 0, qWidth);
+            k = qkv.slice(1, qWidth, qWidth + kvWidth);
+            v = qkv.slice(1, qWidth + kvWidth, qWidth + 2 * kvWidth);
+        } else {
+            q = qProj.forward(x);
+            k = kProj.forward(x);
+            v = vProj.forward(x);
+        }
+        if (rope != null) {
+            RopeTable table = rope.table(step.maxPosition());
+            Rope.apply(q, step.positions(), nHeads, headDim, table);
+            Rope.apply(k, step.positions(), nKvHeads, headDim, table);
+        }
+        cache.append(layer, k, v);
+        // Inference keeps nothing between layers: the attention output and its projection are scratch.
+        Tensor out = Buffers.shared("SelfAttention.cachedOut", rows, qWidth);
+        int tk = cache.visibleLength();
+        // Each sequence's slots are contiguous rows of the cache but sequences sit a capacity apart,
+        // so the kernel runs per sequence (it parallelizes over heads).
+        for (int b = 0; b < step.batchSize(); b++) {
+            int[] mask = cache.allVisible(b) ? null : cache.keyMask(b);
+            Attention.forward(q.slice(0, b * t, (b + 1) * t), cache.keys(layer, b), cache.values(layer, b),
+                    out.slice(0, b * t, (b + 1) * t), 1, t, tk, nHeads, nKvHeads, headDim, true, mask, scale, null);
+        }
+        Tensor projected = Buffers.shared("SelfAttention.projected", rows, oProj.outFeatures());
+        oProj.forward(out, projected);
+        return projected;
+    }
+
     /** dy [B·T, hidden] → dx [B·T, hidden]; gradients flow to adapters of the projections only. */
     public Tensor backward(Tensor dy) {
         TokenBatch batch = savedBatch;

@@ -33,6 +33,15 @@ public final class JsonlDataset {
      * (BOS added when the tokenizer has one; an EOS closes each completion).
      */
     public static List<Example> read(Path file, int vocabSize, Tokenizer tokenizer) throws IOException {
+        return read(file, vocabSize, tokenizer, null);
+    }
+
+    /**
+     * As above, also accepting chat lines {@code {"messages": [{"role": ..., "content": ...}, ...]}},
+     * rendered with {@code chat} (the model's chat template) and trained on the assistant turns only.
+     */
+    public static List<Example> read(Path file, int vocabSize, Tokenizer tokenizer, ChatRenderer chat)
+            throws IOException {
         List<Example> out = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
@@ -42,7 +51,7 @@ public final class JsonlDataset {
                 if (line.isBlank()) {
                     continue;
                 }
-                out.add(parse(file, lineNo, line, vocabSize, tokenizer));
+                out.add(parse(file, lineNo, line, vocabSize, tokenizer, chat));
             }
         } catch (NoSuchFileException e) {
             throw new IOException(file + ": data file not found");
@@ -53,7 +62,8 @@ public final class JsonlDataset {
         return out;
     }
 
-    static Example parse(Path file, int lineNo, String line, int vocabSize, Tokenizer tokenizer) throws IOException {
+    static Example parse(Path file, int lineNo, String line, int vocabSize, Tokenizer tokenizer, ChatRenderer chat)
+            throws IOException {
         JsonNode node;
         try {
             node = JSON.readTree(line);
@@ -69,6 +79,30 @@ public final class JsonlDataset {
                 throw new IOException(file + ":" + lineNo + ": \"input_ids\" needs at least 2 tokens to predict one");
             }
             return Example.allTokens(ids);
+        }
+        if (node.has("messages") && tokenizer != null && chat != null) {
+            List<ChatRenderer.Message> messages = new ArrayList<>();
+            JsonNode arr = node.get("messages");
+            if (!arr.isArray()) {
+                throw new IOException(file + ":" + lineNo + ": \"messages\" must be an array of {role, content}");
+            }
+            for (JsonNode m : arr) {
+                if (!m.path("role").isTextual() || !m.path("content").isTextual()) {
+                    throw new IOException(file + ":" + lineNo + ": every message needs string \"role\" and \"content\"");
+                }
+                messages.add(new ChatRenderer.Message(m.get("role").asText(), m.get("content").asText()));
+            }
+            try {
+                Example e = ChatExamples.of(messages, chat, tokenizer);
+                checkVocab(file, lineNo, e.ids(), vocabSize);
+                return e;
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ":" + lineNo + ": " + e.getMessage(), e);
+            }
+        }
+        if (node.has("messages")) {
+            throw new IOException(file + ":" + lineNo + ": chat \"messages\" need the model's chat template "
+                    + "(chat_template in tokenizer_config.json) and tokenizer; none was found beside the model");
         }
         if (node.has("text") && tokenizer != null) {
             int[] ids = tokenizer.encode(node.get("text").asText(), true);
@@ -97,7 +131,7 @@ public final class JsonlDataset {
             }
             return Example.promptCompletion(prompt, completion);
         }
-        if (node.has("text") || node.has("messages")) {
+        if (node.has("text")) {
             throw new IOException(file + ":" + lineNo + ": text data needs a tokenizer, and none was found beside the "
                     + "model (tokenizer.json or a llama2.c tok*.bin); give token ids as \"input_ids\" instead");
         }

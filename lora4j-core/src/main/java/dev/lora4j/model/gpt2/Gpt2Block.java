@@ -6,6 +6,7 @@ import dev.lora4j.model.ModelWeights;
 import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.GeluMlp;
 import dev.lora4j.nn.LayerNormLayer;
+import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.SelfAttention;
 import dev.lora4j.nn.TokenBatch;
@@ -52,6 +53,17 @@ final class Gpt2Block {
 
     Tensor forward(Tensor x, TokenBatch batch) {
         Tensor attnOut = attention.forward(ln1.forward(x), batch);
+        Tensor h = residual = Buffers.reuse(residual, x.dim(0), x.dim(1));
+        Elementwise.add(x, attnOut, h);
+        Tensor mlpOut = mlp.forward(ln2.forward(h));
+        Tensor out = output = Buffers.reuse(output, x.dim(0), x.dim(1));
+        Elementwise.add(h, mlpOut, out);
+        return out;
+    }
+
+    /** The same block at inference, attention reading and extending the KV cache's slots of layer {@code index}. */
+    Tensor forwardCached(Tensor x, TokenBatch step, KvCache cache, int index) {
+        Tensor attnOut = attention.forwardCached(ln1.forward(x), step, cache, index);
         Tensor h = residual = Buffers.reuse(residual, x.dim(0), x.dim(1));
         Elementwise.add(x, attnOut, h);
         Tensor mlpOut = mlp.forward(ln2.forward(h));

@@ -2,11 +2,13 @@ package dev.lora4j.model.gpt2;
 
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.Checks;
+import dev.lora4j.model.InferenceSteps;
 import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
 import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.LayerNormLayer;
+import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.TokenBatch;
 import dev.lora4j.tensor.Tensor;
@@ -30,6 +32,9 @@ public final class Gpt2Model implements CausalLM {
     private final LayerNormLayer lnF;
     private final Linear lmHead;
     private Tensor headInputGradient;
+    private Tensor lastRows;
+    /** Whether the last forward was a training forward, whose saved activations backward needs. */
+    private boolean backwardReady;
 
     Gpt2Model(ModelConfig c, ModelWeights w) {
         this.config = c;
@@ -62,11 +67,37 @@ public final class Gpt2Model implements CausalLM {
         for (Gpt2Block block : blocks) {
             h = block.forward(h, batch);
         }
+        backwardReady = true;
         return lmHead.forward(lnF.forward(h));
     }
 
     @Override
+    public KvCache newKvCache(int batchSize, int capacity) {
+        return new KvCache(blocks.length, batchSize, capacity, config.numKvHeads() * config.headDim());
+    }
+
+    @Override
+    public Tensor forwardCached(TokenBatch step, KvCache cache) {
+        InferenceSteps.check(config, step, cache, true);
+        backwardReady = false;
+        Tensor h = wte.forward(Checks.idsForLookup(step));
+        wpe.forward(step.positions(), h, true);
+        cache.beginStep(step);
+        for (int i = 0; i < blocks.length; i++) {
+            h = blocks[i].forwardCached(h, step, cache, i);
+        }
+        cache.endStep();
+        // Only each sequence's last token needs logits: the head is the widest matmul of a step.
+        Tensor last = step.seqLen() == 1 ? h
+                : (lastRows = InferenceSteps.lastTokenRows(h, step.batchSize(), step.seqLen(), lastRows));
+        return lmHead.forward(lnF.forward(last));
+    }
+
+    @Override
     public void backward(Tensor dLogits) {
+        if (!backwardReady) {
+            throw new IllegalStateException("backward needs a forward(TokenBatch) first (forwardCached keeps nothing for backward)");
+        }
         headInputGradient = Buffers.reuse(headInputGradient, dLogits.dim(0), config.hiddenSize());
         Tensor dh = headInputGradient;
         lmHead.backward(dLogits, dh, false);

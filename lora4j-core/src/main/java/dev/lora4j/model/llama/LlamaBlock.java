@@ -5,6 +5,7 @@ import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
 import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.GatedMlp;
+import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.RmsNormLayer;
 import dev.lora4j.nn.RotaryEmbedding;
@@ -58,6 +59,17 @@ final class LlamaBlock {
 
     Tensor forward(Tensor x, TokenBatch batch) {
         Tensor attnOut = attention.forward(inputNorm.forward(x), batch);
+        Tensor h = residual = Buffers.reuse(residual, x.dim(0), x.dim(1));
+        Elementwise.add(x, attnOut, h);
+        Tensor mlpOut = mlp.forward(postAttentionNorm.forward(h));
+        Tensor out = output = Buffers.reuse(output, x.dim(0), x.dim(1));
+        Elementwise.add(h, mlpOut, out);
+        return out;
+    }
+
+    /** The same block at inference, attention reading and extending the KV cache's slots of layer {@code index}. */
+    Tensor forwardCached(Tensor x, TokenBatch step, KvCache cache, int index) {
+        Tensor attnOut = attention.forwardCached(inputNorm.forward(x), step, cache, index);
         Tensor h = residual = Buffers.reuse(residual, x.dim(0), x.dim(1));
         Elementwise.add(x, attnOut, h);
         Tensor mlpOut = mlp.forward(postAttentionNorm.forward(h));

@@ -2,10 +2,12 @@ package dev.lora4j.model.llama;
 
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.Checks;
+import dev.lora4j.model.InferenceSteps;
 import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
 import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.Embedding;
+import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.RmsNormLayer;
 import dev.lora4j.nn.RotaryEmbedding;
@@ -27,6 +29,9 @@ public final class LlamaModel implements CausalLM {
     private final RmsNormLayer norm;
     private final Linear lmHead;
     private Tensor headInputGradient;
+    private Tensor lastRows;
+    /** Whether the last forward was a training forward, whose saved activations backward needs. */
+    private boolean backwardReady;
 
     LlamaModel(ModelConfig c, ModelWeights w) {
         this.config = c;
@@ -56,11 +61,36 @@ public final class LlamaModel implements CausalLM {
         for (LlamaBlock layer : layers) {
             h = layer.forward(h, batch);
         }
+        backwardReady = true;
         return lmHead.forward(norm.forward(h));
     }
 
     @Override
+    public KvCache newKvCache(int batchSize, int capacity) {
+        return new KvCache(layers.length, batchSize, capacity, config.numKvHeads() * config.headDim());
+    }
+
+    @Override
+    public Tensor forwardCached(TokenBatch step, KvCache cache) {
+        InferenceSteps.check(config, step, cache, false);
+        backwardReady = false;
+        Tensor h = embedTokens.forward(Checks.idsForLookup(step));
+        cache.beginStep(step);
+        for (int i = 0; i < layers.length; i++) {
+            h = layers[i].forwardCached(h, step, cache, i);
+        }
+        cache.endStep();
+        // Only each sequence's last token needs logits: the head is the widest matmul of a step.
+        Tensor last = step.seqLen() == 1 ? h
+                : (lastRows = InferenceSteps.lastTokenRows(h, step.batchSize(), step.seqLen(), lastRows));
+        return lmHead.forward(norm.forward(last));
+    }
+
+    @Override
     public void backward(Tensor dLogits) {
+        if (!backwardReady) {
+            throw new IllegalStateException("backward needs a forward(TokenBatch) first (forwardCached keeps nothing for backward)");
+        }
         headInputGradient = Buffers.reuse(headInputGradient, dLogits.dim(0), config.hiddenSize());
         Tensor dh = headInputGradient;
         lmHead.backward(dLogits, dh, false);

@@ -1,0 +1,103 @@
+package dev.lora4j.cli;
+
+import dev.lora4j.generate.GeneratedSequence;
+import dev.lora4j.generate.GenerationConfig;
+import dev.lora4j.generate.GenerationListener;
+import dev.lora4j.generate.Generator;
+import dev.lora4j.model.CausalLM;
+import dev.lora4j.model.Models;
+import dev.lora4j.tokenizer.Tokenizer;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Continues a prompt. One prompt streams its continuation to stdout as it is generated; several
+ * prompts run as one batch and print their continuations in order when done.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate text from a prompt with a KV cache, streaming to stdout.",
+                "Greedy unless --temperature > 0. Generation stops at the model's end-of-sequence token, at a --stop",
+                "string, or after --max-new-tokens."})
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory (config.json, safetensors, tokenizer)")
+    Path model;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter directory to apply")
+    Path adapter;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "prompt text; repeat for a batch of prompts")
+    List<String> prompts;
+
+    @Option(names = "--echo", description = "print the prompt before its continuation")
+    boolean echo;
+
+    @Option(names = "--stats", description = "print prefill and decode speed to stderr")
+    boolean stats;
+
+    @Mixin
+    SamplingOptions sampling = new SamplingOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        try (CausalLM lm = Models.load(model)) {
+            Tokenizer tokenizer = ModelFiles.tokenizer(model);
+            ModelFiles.attachAdapter(lm, adapter);
+            GenerationConfig config = sampling.config(0.0, 1.0, ModelFiles.stopTokens(lm, tokenizer, model), List.of());
+            List<int[]> ids = new ArrayList<>();
+            for (String p : prompts) {
+                ids.add(encodePrompt(tokenizer, p));
+            }
+            Generator generator = new Generator(lm, tokenizer);
+            if (ids.size() == 1) {
+                if (echo) {
+                    out.print(prompts.get(0));
+                }
+                generator.generate(ids, config, new GenerationListener() {
+                    @Override
+                    public void onText(int sequence, String text) {
+                        out.print(text);
+                        out.flush();
+                    }
+                });
+                out.println();
+            } else {
+                List<GeneratedSequence> results = generator.generate(ids, config, GenerationListener.NONE);
+                for (int i = 0; i < results.size(); i++) {
+                    out.println("--- " + (i + 1) + " ---");
+                    out.println((echo ? prompts.get(i) : "") + results.get(i).text());
+                }
+            }
+            if (stats) {
+                Generator.Timing t = generator.lastTiming();
+                System.err.printf("prefill: %d tokens in %.1f ms (%.1f tokens/s); decode: %d steps x %d in %.1f ms (%.1f tokens/s)%n",
+                        t.prefillTokens(), t.prefillNanos() / 1e6, t.prefillTokens() / (t.prefillNanos() / 1e9),
+                        t.decodeSteps(), ids.size(), t.decodeNanos() / 1e6,
+                        t.decodeSteps() * ids.size() / Math.max(t.decodeNanos() / 1e9, 1e-9));
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The prompt's ids with the tokenizer's special tokens (BOS where the model family uses one);
+     * an empty prompt starts from BOS alone.
+     */
+    static int[] encodePrompt(Tokenizer tokenizer, String prompt) {
+        int[] ids = tokenizer.encode(prompt, true);
+        if (ids.length == 0) {
+            if (tokenizer.bosId().isEmpty()) {
+                throw new IllegalArgumentException("the prompt is empty and the tokenizer has no BOS token to start from");
+            }
+            return new int[] {tokenizer.bosId().getAsInt()};
+        }
+        return ids;
+    }
+}
