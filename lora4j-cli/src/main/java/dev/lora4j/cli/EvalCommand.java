@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lora4j.lora.PeftAdapterFiles;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.Models;
-import dev.lora4j.model.eval.LanguageModelEval;
-import dev.lora4j.model.eval.TokenJsonl;
+import dev.lora4j.train.Evaluation;
+import dev.lora4j.train.Example;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,9 +19,10 @@ import picocli.CommandLine.Option;
  * lines, as one JSON object {@code {"loss": ..., "perplexity": ..., "tokens": ...}} on stdout.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Evaluate a model's next-token loss on a JSONL file of {\"input_ids\": [...]} lines.",
-                "Prints {\"loss\", \"perplexity\", \"tokens\"}: the mean cross-entropy (nats) over every position",
-                "but the first of each line, weighted by token.",
+        description = {"Evaluate a model's next-token loss on the data formats lora4j train reads: a .txt corpus, or",
+                "JSON lines of {\"input_ids\": [...]}, {\"text\": ...}, {\"prompt\": ..., \"completion\": ...} or {\"messages\": [...]}.",
+                "Prints {\"loss\", \"perplexity\", \"tokens\"}: the mean cross-entropy (nats) over every predicted token",
+                "(every position but the first; the completion or the assistant turns only where the data says so).",
                 "With --task classification: accuracy, macro-F1 and the confusion matrix of a classifier trained by",
                 "lora4j train --task classification (--adapter DIR, or --model DIR of a full fine-tuning) on labelled",
                 "TSV/CSV/JSONL data, as JSON on stdout and a table on stderr."})
@@ -29,7 +30,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model directory")
     Path model;
 
-    @Option(names = "--data", required = true, paramLabel = "FILE", description = "JSONL file with input_ids lines")
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = "evaluation data (.txt, or JSONL as for train)")
     Path data;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "a LoRA adapter (PEFT layout) to evaluate with")
@@ -48,7 +49,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--label-column", paramLabel = "C", description = "classification: label column (default: auto)")
     String labelColumn;
 
-    @Option(names = "--seq-len", paramLabel = "T", description = "classification: longer texts are cut to T tokens (default: as trained)")
+    @Option(names = "--seq-len", paramLabel = "T", description = "longer sequences are cut to T tokens (default: the model's maximum; classification: as trained)")
     Integer seqLen;
 
     @Override
@@ -63,14 +64,15 @@ final class EvalCommand implements Callable<Integer> {
             if (adapter != null) {
                 PeftAdapterFiles.load(lm, adapter, w -> System.err.println("lora4j eval: warning: " + w));
             }
-            List<int[]> sequences = TokenJsonl.read(data, lm.config().vocabSize());
+            int maxLen = seqLen != null ? seqLen : lm.config().maxPositions();
+            List<Example> examples = TrainCommand.readData(data, model, lm.config().vocabSize(), maxLen);
             long started = System.nanoTime();
-            boolean showProgress = sequences.size() > 4 * batchSize;
-            LanguageModelEval.Result r = LanguageModelEval.evaluate(lm, sequences, batchSize, done -> {
+            boolean showProgress = examples.size() > 4 * batchSize;
+            Evaluation.Result r = Evaluation.loss(lm, examples, batchSize, maxLen, done -> {
                 if (showProgress) {
                     double seconds = (System.nanoTime() - started) / 1e9;
-                    System.err.printf("\reval: %d/%d lines, %.1f s", done, sequences.size(), seconds);
-                    if (done == sequences.size()) {
+                    System.err.printf("\reval: %d/%d lines, %.1f s", done, examples.size(), seconds);
+                    if (done == examples.size()) {
                         System.err.println();
                     }
                 }

@@ -156,9 +156,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         try (CausalLM lm = Models.load(model)) {
             int vocab = lm.config().vocabSize();
-            Tokenizer tokenizer = TextData.modelTokenizer(model);
-            List<Example> train = readData(data, vocab, tokenizer);
-            List<Example> eval = evalData != null ? readData(evalData, vocab, tokenizer) : List.of();
+            List<Example> train = readData(data, model, vocab, seqLen);
+            List<Example> eval = evalData != null ? readData(evalData, model, vocab, seqLen) : List.of();
             if (evalSplit > 0) {
                 List<List<Example>> parts = split(train, evalSplit, seed);
                 train = parts.get(0);
@@ -202,15 +201,17 @@ final class TrainCommand implements Callable<Integer> {
                 .withTask("CAUSAL_LM", model.toAbsolutePath().toString(), type.equals("gpt2"));
     }
 
-    private List<Example> readData(Path file, int vocab, Tokenizer tokenizer) throws java.io.IOException {
+    /** Reads causal-LM data (.txt windows, or JSONL as ids, text, prompt/completion or chat messages). */
+    static List<Example> readData(Path file, Path modelDir, int vocab, int seqLen) throws java.io.IOException {
+        Tokenizer tokenizer = TextData.modelTokenizer(modelDir);
         if (file.getFileName().toString().endsWith(".txt")) {
             if (tokenizer == null) {
-                throw new IllegalArgumentException(file + ": a .txt corpus needs a tokenizer beside the model in " + model
-                        + " (tokenizer.json or a llama2.c tok*.bin)");
+                throw new IllegalArgumentException(file + ": a .txt corpus needs a tokenizer beside the model in "
+                        + modelDir + " (tokenizer.json or a llama2.c tok*.bin)");
             }
             return TextData.windows(file, tokenizer, seqLen);
         }
-        return JsonlDataset.read(file, vocab, tokenizer, chatRenderer(model));
+        return JsonlDataset.read(file, vocab, tokenizer, chatRenderer(modelDir));
     }
 
     /** The model's chat template as a renderer for "messages" lines, or null when it has none. */
