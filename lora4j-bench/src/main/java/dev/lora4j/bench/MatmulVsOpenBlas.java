@@ -166,7 +166,18 @@ public final class MatmulVsOpenBlas {
         return p;
     }
 
+    /**
+     * Each timed call starts after a 200 ms pause: OpenBLAS's worker threads busy-wait for a while
+     * after a call returns, and without the pause a lora4j call that follows one shares the two
+     * cores with them (its median then measured about half its speed). The pause lets both libraries
+     * start from idle cores.
+     */
     private static double time(Runnable r) {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         long t0 = now();
         r.run();
         return (now() - t0) * 1e-9;
