@@ -203,15 +203,21 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Reads causal-LM data (.txt windows, or JSONL as ids, text, prompt/completion or chat messages). */
     static List<Example> readData(Path file, Path modelDir, int vocab, int seqLen) throws java.io.IOException {
-        Tokenizer tokenizer = TextData.modelTokenizer(modelDir);
         if (file.getFileName().toString().endsWith(".txt")) {
+            Tokenizer tokenizer = TextData.modelTokenizer(modelDir);
             if (tokenizer == null) {
                 throw new IllegalArgumentException(file + ": a .txt corpus needs a tokenizer beside the model in "
                         + modelDir + " (tokenizer.json or a llama2.c tok*.bin)");
             }
             return TextData.windows(file, tokenizer, seqLen);
         }
-        return JsonlDataset.read(file, vocab, tokenizer, chatRenderer(modelDir));
+        return JsonlDataset.read(file, vocab, () -> {
+            try {
+                return TextData.modelTokenizer(modelDir);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, chatRenderer(modelDir));
     }
 
     /** The model's chat template as a renderer for "messages" lines, or null when it has none. */

@@ -66,21 +66,21 @@ class EvalCommandTest {
         // the model is opened first, so a missing model is reported before the data is read
         Run r = run("eval", "--model", model.toString(), "--data", missing.toString());
         assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err().strip()).isEqualTo("lora4j eval: error: " + missing + ": file not found");
+        assertThat(r.err().strip()).isEqualTo("lora4j eval: error: " + missing + ": data file not found");
 
         Path malformed = Files.writeString(tmp.resolve("bad.jsonl"), "{\"input_ids\": [1, 2]}\n{\"input_ids\": [1,\n");
         r = run("eval", "--model", model.toString(), "--data", malformed.toString());
-        assertThat(r.err().strip()).isEqualTo("lora4j eval: error: " + malformed + ":2: malformed JSON");
+        assertThat(r.err().strip()).isEqualTo("lora4j eval: error: " + malformed + ":2: not valid JSON");
 
         Path text = Files.writeString(tmp.resolve("text.jsonl"), "{\"text\": \"hello\"}\n");
         r = run("eval", "--model", model.toString(), "--data", text.toString());
-        assertThat(r.err()).contains(text + ":1: missing field 'input_ids'");
+        assertThat(r.err()).contains("tok32.bin");  // text needs the tokenizer, and this one is not loadable
 
         Path outOfVocab = Files.writeString(tmp.resolve("oov.jsonl"), "{\"input_ids\": [1, 2]}\n{\"input_ids\": [1, 32]}\n");
         r = run("eval", "--model", model.toString(), "--data", outOfVocab.toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err().strip()).isEqualTo(
-                "lora4j eval: error: " + outOfVocab + ":2: token id 32 at index 1 is outside the model's vocabulary of 32");
+                "lora4j eval: error: " + outOfVocab + ":2: \"input_ids\"[1] = 32 is outside the model's vocabulary [0, 32)");
 
         r = run("eval", "--model", tmp.resolve("nomodel").toString(), "--data", outOfVocab.toString());
         assertThat(r.err()).contains("nomodel: not a model directory");

@@ -42,6 +42,24 @@ public final class JsonlDataset {
      */
     public static List<Example> read(Path file, int vocabSize, Tokenizer tokenizer, ChatRenderer chat)
             throws IOException {
+        return read(file, vocabSize, () -> tokenizer, chat);
+    }
+
+    /**
+     * As above with the tokenizer loaded only when a line needs it, so token-id data works beside a
+     * tokenizer that cannot be loaded (or none).
+     */
+    public static List<Example> read(Path file, int vocabSize, java.util.function.Supplier<Tokenizer> tokenizerSource,
+                                     ChatRenderer chat) throws IOException {
+        Tokenizer[] loaded = new Tokenizer[1];
+        boolean[] tried = new boolean[1];
+        java.util.function.Supplier<Tokenizer> lazy = () -> {
+            if (!tried[0]) {
+                tried[0] = true;
+                loaded[0] = tokenizerSource.get();
+            }
+            return loaded[0];
+        };
         List<Example> out = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
@@ -51,7 +69,7 @@ public final class JsonlDataset {
                 if (line.isBlank()) {
                     continue;
                 }
-                out.add(parse(file, lineNo, line, vocabSize, tokenizer, chat));
+                out.add(parse(file, lineNo, line, vocabSize, lazy, chat));
             }
         } catch (NoSuchFileException e) {
             throw new IOException(file + ": data file not found");
@@ -62,8 +80,8 @@ public final class JsonlDataset {
         return out;
     }
 
-    static Example parse(Path file, int lineNo, String line, int vocabSize, Tokenizer tokenizer, ChatRenderer chat)
-            throws IOException {
+    static Example parse(Path file, int lineNo, String line, int vocabSize, java.util.function.Supplier<Tokenizer> tokenizers,
+                         ChatRenderer chat) throws IOException {
         JsonNode node;
         try {
             node = JSON.readTree(line);
@@ -80,6 +98,8 @@ public final class JsonlDataset {
             }
             return Example.allTokens(ids);
         }
+        boolean needsText = node.has("messages") || node.has("text") || node.path("prompt").isTextual();
+        Tokenizer tokenizer = needsText && !node.has("input_ids") ? tokenizers.get() : null;
         if (node.has("messages") && tokenizer != null && chat != null) {
             List<ChatRenderer.Message> messages = new ArrayList<>();
             JsonNode arr = node.get("messages");
