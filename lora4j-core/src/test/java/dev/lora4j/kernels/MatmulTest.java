@@ -53,7 +53,7 @@ class MatmulTest {
 
     /** K beyond one KC slice, LoRA rank-8 shapes (N=8, K=8, M=8), enough rows for both threads. */
     static Stream<Arguments> largerCases() {
-        int[][] shapes = {{67, 45, 300}, {50, 8, 96}, {50, 96, 8}, {8, 200, 120}, {100, 70, 260}, {5, 150, 520}};
+        int[][] shapes = {{67, 45, 300}, {50, 8, 96}, {50, 96, 8}, {8, 200, 120}, {100, 70, 260}, {5, 150, 520}, {40, 70, 1100}};
         return cases(shapes, new DType[] {DType.F32, DType.BF16}, new boolean[] {true}, 12);
     }
 
