@@ -2,14 +2,12 @@ package dev.lora4j.classify;
 
 import dev.lora4j.lora.LoraConfig;
 import dev.lora4j.lora.LoraLinear;
-import dev.lora4j.lora.ModuleInfo;
-import dev.lora4j.lora.TargetResolver;
+import dev.lora4j.lora.LoraModel;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.tensor.Parameter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -48,19 +46,12 @@ public final class LoraTuning implements Tuning {
         if (!config.modulesToSave().containsAll(HEAD_MODULES)) {
             config = config.withModulesToSave(union(config.modulesToSave(), HEAD_MODULES));
         }
-        Map<String, Linear> byName = new LinkedHashMap<>();
-        List<ModuleInfo> modules = new ArrayList<>();
+        Map<String, LoraLinear> adapters = LoraModel.adaptersFor(classifier.model().linears(), config);
         for (Linear l : classifier.model().linears()) {
-            byName.put(l.name(), l);
-            modules.add(ModuleInfo.linear(l.name()));
-        }
-        Map<String, LoraLinear> adapters = new LinkedHashMap<>();
-        for (TargetResolver.Target t : TargetResolver.resolve(config, modules)) {
-            Linear l = byName.get(t.module().path());
-            LoraLinear a = new LoraLinear(l.name(), l.inFeatures(), l.outFeatures(), t.rank(), t.scaling(),
-                    config.loraDropout());
-            l.setAdapter(a);
-            adapters.put(l.name(), a);
+            LoraLinear a = adapters.get(l.name());
+            if (a != null) {
+                l.setAdapter(a);
+            }
         }
         return new LoraTuning(classifier, config, adapters);
     }

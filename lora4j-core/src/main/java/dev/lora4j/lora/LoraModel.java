@@ -48,19 +48,27 @@ public final class LoraModel {
      * several adapters can be held over one base and swapped in ({@link AdapterSet}).
      */
     public static LoraModel detached(CausalLM base, LoraConfig config) {
-        Map<String, Linear> linears = new LinkedHashMap<>();
+        return new LoraModel(base, config, adaptersFor(base.linears(), config));
+    }
+
+    /**
+     * Zero-valued adapters, by module path, for the layers among {@code linears} that {@code config}
+     * selects (any model's linear layers: a causal LM's, an encoder's), not yet attached.
+     */
+    public static Map<String, LoraLinear> adaptersFor(List<Linear> linears, LoraConfig config) {
+        Map<String, Linear> byName = new LinkedHashMap<>();
         List<ModuleInfo> modules = new ArrayList<>();
-        for (Linear l : base.linears()) {
-            linears.put(l.name(), l);
+        for (Linear l : linears) {
+            byName.put(l.name(), l);
             modules.add(new ModuleInfo(l.name(), ModuleInfo.Kind.LINEAR, isOutputHead(l.name())));
         }
         Map<String, LoraLinear> adapters = new LinkedHashMap<>();
         for (TargetResolver.Target t : TargetResolver.resolve(config, modules)) {
-            Linear l = linears.get(t.module().path());
+            Linear l = byName.get(t.module().path());
             adapters.put(l.name(), new LoraLinear(l.name(), l.inFeatures(), l.outFeatures(), t.rank(), t.scaling(),
                     config.loraDropout()));
         }
-        return new LoraModel(base, config, adapters);
+        return adapters;
     }
 
     /**
