@@ -102,14 +102,18 @@ public final class LoraTrainStep {
         List<Double> times = new ArrayList<>();
         double loss = Double.NaN;
         for (int i = 0; i < warmup + reps; i++) {
+            long allocatedBefore = allocatedBytes();
             long t0 = System.nanoTime();
             loss = step.run();
             double t = (System.nanoTime() - t0) / 1e9;
+            double allocatedMb = (allocatedBytes() - allocatedBefore) / 1e6;
             if (i >= warmup) {
                 times.add(t);
             }
             if (Boolean.getBoolean("lora4j.bench.verbose")) {
-                System.err.printf(Locale.ROOT, "step %d: %.3f s, loss %.5f%n", i, t, loss);
+                // garbage per step should be near zero: the activations are reused, and a kernel that
+                // boxes vectors shows up here long before it shows up in the step time
+                System.err.printf(Locale.ROOT, "step %d: %.3f s, loss %.5f, allocated %.1f MB%n", i, t, loss, allocatedMb);
             }
         }
         double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
@@ -146,6 +150,16 @@ public final class LoraTrainStep {
                 "{\"side\": \"lora4j\", \"long_steps\": %d, \"rss_at_%d_mib\": %.1f, \"rss_at_%d_mib\": %.1f, "
                         + "\"growth_pct\": %.2f, \"peak_rss_mib\": %.1f}%n",
                 steps, reportAt, atReport, steps, end, 100 * (end - atReport) / atReport, procStatusMib("VmHWM"));
+    }
+
+    /** Bytes allocated on the heap so far by all live threads (the caller and the kernel helpers). */
+    static long allocatedBytes() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (long id : threads.getAllThreadIds()) {
+            total += Math.max(0, threads.getThreadAllocatedBytes(id));
+        }
+        return total;
     }
 
     /** A field of /proc/self/status in MiB (VmHWM: peak resident set; VmRSS: current). */

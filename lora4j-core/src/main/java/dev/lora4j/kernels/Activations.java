@@ -4,7 +4,6 @@ import dev.lora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,11 +32,7 @@ public final class Activations {
     static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
     static final float GELU_TANH_C = 0.044715f;
 
-    /**
-     * Which function a row loop applies. A switch on this inside the loop (rather than a lambda
-     * per function) keeps every call site monomorphic, so the JIT inlines the vector code and
-     * no vector is ever boxed.
-     */
+    /** Which function a row loop applies (see {@link #forwardLoop}). */
     private enum Op { SILU, SILU_BACK, GELU_ERF, GELU_ERF_BACK, GELU_TANH, GELU_TANH_BACK }
 
     public static void silu(Tensor x, Tensor y) {
@@ -64,17 +59,6 @@ public final class Activations {
         map(x, dy, dx, Op.GELU_TANH_BACK);
     }
 
-    private static FloatVector lanes(Op op, FloatVector v, FloatVector g) {
-        return switch (op) {
-            case SILU -> v.div(VecMath.exp(v.neg()).add(1f));
-            case SILU_BACK -> g.mul(siluDerivative(v));
-            case GELU_ERF -> v.mul(0.5f).mul(Erf.erfc(v.mul(-SQRT_HALF)));
-            case GELU_ERF_BACK -> g.mul(geluErfDerivative(v));
-            case GELU_TANH -> v.div(VecMath.exp(tanhArgument(v).mul(-2f)).add(1f));   // ½x(1+tanh u) = x·σ(2u), no cancellation
-            case GELU_TANH_BACK -> g.mul(geluTanhDerivative(v));
-        };
-    }
-
     private static float scalar(Op op, float x, float g) {
         return switch (op) {
             case SILU -> ActivationsScalar.silu(x);
@@ -84,29 +68,6 @@ public final class Activations {
             case GELU_TANH -> ActivationsScalar.geluTanh(x);
             case GELU_TANH_BACK -> g * ActivationsScalar.geluTanhDerivative(x);
         };
-    }
-
-    private static FloatVector siluDerivative(FloatVector v) {
-        FloatVector s = FloatVector.broadcast(S, 1f).div(VecMath.exp(v.neg()).add(1f)); // σ(x)
-        return s.mul(v.mul(s.neg().add(1f)).add(1f));                                                  // σ(1 + x(1−σ))
-    }
-
-    private static FloatVector geluErfDerivative(FloatVector v) {
-        FloatVector cdf = Erf.erfc(v.mul(-SQRT_HALF)).mul(0.5f);
-        FloatVector pdf = VecMath.exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
-        return v.fma(pdf, cdf);
-    }
-
-    /** u = √(2/π)(x + 0.044715x³). */
-    private static FloatVector tanhArgument(FloatVector v) {
-        return v.mul(v).fma(GELU_TANH_C, 1f).mul(v).mul(SQRT_2_OVER_PI);
-    }
-
-    /** d/dx x·σ(2u) = σ(2u) + x·2σ(2u)(1−σ(2u))·du/dx, the tanh form rewritten without 1 + tanh cancellation. */
-    private static FloatVector geluTanhDerivative(FloatVector v) {
-        FloatVector s = FloatVector.broadcast(S, 1f).div(VecMath.exp(tanhArgument(v).mul(-2f)).add(1f));  // σ(2u)
-        FloatVector du = v.mul(v).fma(3 * GELU_TANH_C, 1f).mul(SQRT_2_OVER_PI);                             // du/dx
-        return s.add(v.mul(2f).mul(s).mul(s.neg().add(1f)).mul(du));
     }
 
     /** Applies {@code op} over all rows; the last few elements of each row use the scalar form. */
@@ -120,24 +81,112 @@ public final class Activations {
         }
         int n = xr.cols();
         int vecEnd = S.loopBound(n);
-        MemorySegment xs = xr.seg();
-        MemorySegment os = or.seg();
-        FloatVector zero = FloatVector.zero(S);
         Rows.forEachRow(xr.rows(), n, r -> {
+            MemorySegment xs = xr.seg();
+            MemorySegment os = or.seg();
             long xa = xr.row(r);
             long oa = or.row(r);
-            long ga = gr == null ? 0 : gr.row(r);
-            int i = 0;
-            for (; i < vecEnd; i += S.length()) {
-                long off = (long) i * Float.BYTES;
-                FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
-                FloatVector g = gr == null ? zero : FloatVector.fromMemorySegment(S, gr.seg(), ga + off, NATIVE);
-                lanes(op, v, g).intoMemorySegment(os, oa + off, NATIVE);
+            if (gr == null) {
+                forwardLoop(op, xs, xa, os, oa, vecEnd);
+            } else {
+                backwardLoop(op, xs, xa, gr.seg(), gr.row(r), os, oa, vecEnd);
             }
-            for (; i < n; i++) {
+            for (int i = vecEnd; i < n; i++) {
                 float g = gr == null ? 0f : gr.get(r, i);
                 or.set(r, i, scalar(op, xr.get(r, i), g));
             }
         });
+    }
+
+    // One loop per function, each in its own method, the switch outside: each loop body is a
+    // single chain of vector operations that the JIT compiles as one unit. A shared per-element
+    // function taking the op (the earlier design), or several exp-heavy loops in one method, grew
+    // past the JIT's inlining limits, and every vector crossing a call that was not inlined got
+    // boxed: gigabytes of garbage per training step, and a full collection every few kernel calls.
+
+    private static void forwardLoop(Op op, MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
+        switch (op) {
+            case SILU -> silu(xs, xa, os, oa, end);
+            case GELU_ERF -> geluErf(xs, xa, os, oa, end);
+            case GELU_TANH -> geluTanh(xs, xa, os, oa, end);
+            default -> throw new IllegalArgumentException(op + " is a backward op");
+        }
+    }
+
+    private static void backwardLoop(Op op, MemorySegment xs, long xa, MemorySegment gs, long ga,
+                                     MemorySegment os, long oa, int end) {
+        switch (op) {
+            case SILU_BACK -> siluBackward(xs, xa, gs, ga, os, oa, end);
+            case GELU_ERF_BACK -> geluErfBackward(xs, xa, gs, ga, os, oa, end);
+            case GELU_TANH_BACK -> geluTanhBackward(xs, xa, gs, ga, os, oa, end);
+            default -> throw new IllegalArgumentException(op + " is a forward op");
+        }
+    }
+
+    /** x·σ(x) = x / (1 + e^−x). */
+    private static void silu(MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
+        for (int i = 0; i < end; i += S.length()) {
+            long off = (long) i * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
+            v.div(VecMath.exp(v.neg()).add(1f)).intoMemorySegment(os, oa + off, NATIVE);
+        }
+    }
+
+    /** ½x·erfc(−x/√2). */
+    private static void geluErf(MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
+        for (int i = 0; i < end; i += S.length()) {
+            long off = (long) i * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
+            v.mul(0.5f).mul(Erf.erfc(v.mul(-SQRT_HALF))).intoMemorySegment(os, oa + off, NATIVE);
+        }
+    }
+
+    /** ½x(1 + tanh u) computed as x·σ(2u), which has no cancellation; u = √(2/π)(x + 0.044715x³). */
+    private static void geluTanh(MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
+        for (int i = 0; i < end; i += S.length()) {
+            long off = (long) i * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
+            FloatVector u = v.mul(v).fma(GELU_TANH_C, 1f).mul(v).mul(SQRT_2_OVER_PI);
+            v.div(VecMath.exp(u.mul(-2f)).add(1f)).intoMemorySegment(os, oa + off, NATIVE);
+        }
+    }
+
+    /** dy·σ(x)·(1 + x(1 − σ(x))). */
+    private static void siluBackward(MemorySegment xs, long xa, MemorySegment gs, long ga,
+                                     MemorySegment os, long oa, int end) {
+        for (int i = 0; i < end; i += S.length()) {
+            long off = (long) i * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
+            FloatVector g = FloatVector.fromMemorySegment(S, gs, ga + off, NATIVE);
+            FloatVector sig = FloatVector.broadcast(S, 1f).div(VecMath.exp(v.neg()).add(1f));
+            g.mul(sig.mul(v.mul(sig.neg().add(1f)).add(1f))).intoMemorySegment(os, oa + off, NATIVE);
+        }
+    }
+
+    /** dy·(Φ(x) + x·φ(x)). */
+    private static void geluErfBackward(MemorySegment xs, long xa, MemorySegment gs, long ga,
+                                        MemorySegment os, long oa, int end) {
+        for (int i = 0; i < end; i += S.length()) {
+            long off = (long) i * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
+            FloatVector g = FloatVector.fromMemorySegment(S, gs, ga + off, NATIVE);
+            FloatVector cdf = Erf.erfc(v.mul(-SQRT_HALF)).mul(0.5f);
+            FloatVector pdf = VecMath.exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
+            g.mul(v.fma(pdf, cdf)).intoMemorySegment(os, oa + off, NATIVE);
+        }
+    }
+
+    /** dy·(σ(2u) + x·2σ(2u)(1 − σ(2u))·du/dx): the derivative of x·σ(2u). */
+    private static void geluTanhBackward(MemorySegment xs, long xa, MemorySegment gs, long ga,
+                                         MemorySegment os, long oa, int end) {
+        for (int i = 0; i < end; i += S.length()) {
+            long off = (long) i * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
+            FloatVector g = FloatVector.fromMemorySegment(S, gs, ga + off, NATIVE);
+            FloatVector u = v.mul(v).fma(GELU_TANH_C, 1f).mul(v).mul(SQRT_2_OVER_PI);
+            FloatVector sig = FloatVector.broadcast(S, 1f).div(VecMath.exp(u.mul(-2f)).add(1f));
+            FloatVector du = v.mul(v).fma(3 * GELU_TANH_C, 1f).mul(SQRT_2_OVER_PI);
+            g.mul(sig.add(v.mul(2f).mul(sig).mul(sig.neg().add(1f)).mul(du))).intoMemorySegment(os, oa + off, NATIVE);
+        }
     }
 }

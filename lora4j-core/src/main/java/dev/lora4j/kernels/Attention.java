@@ -3,6 +3,7 @@ package dev.lora4j.kernels;
 import dev.lora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import dev.lora4j.kernels.ThreadScratch.Slot;
 import java.util.Arrays;
 
 /**
@@ -45,11 +46,11 @@ public final class Attention {
             int b = task / nHeads;
             int h = task % nHeads;
             int kvh = h / group;
-            float[] kt = transposedHead(s.k, b * tk, tk, kvh * headDim, headDim);   // [hd, Tk]
-            float[] vh = head(s.v, b * tk, tk, kvh * headDim, headDim);              // [Tk, hd]
-            float[] qs = new float[BLOCK * headDim];
-            float[] p = new float[BLOCK * tk];
-            float[] o = new float[BLOCK * headDim];
+            float[] kt = transposedHead(s.k, b * tk, tk, kvh * headDim, headDim, Slot.ATTENTION_KT);   // [hd, Tk]
+            float[] vh = head(s.v, b * tk, tk, kvh * headDim, headDim, Slot.ATTENTION_V);              // [Tk, hd]
+            float[] qs = ThreadScratch.floats(Slot.ATTENTION_Q, BLOCK * headDim);
+            float[] p = ThreadScratch.floats(Slot.ATTENTION_P, BLOCK * tk);
+            float[] o = ThreadScratch.floats(Slot.ATTENTION_O, BLOCK * headDim);
             for (int i0 = 0; i0 < tq; i0 += BLOCK) {
                 int mb = Math.min(BLOCK, tq - i0);
                 int kEnd = visibleKeys(causal, tq, tk, i0 + mb - 1);   // keys the block's last row sees
@@ -117,17 +118,19 @@ public final class Attention {
         Parallel.forEach(batch * nKvHeads, task -> {
             int b = task / nKvHeads;
             int kvh = task % nKvHeads;
-            float[] kt = transposedHead(s.k, b * tk, tk, kvh * headDim, headDim);   // [hd, Tk]
-            float[] vt = transposedHead(s.v, b * tk, tk, kvh * headDim, headDim);   // [hd, Tk]
-            float[] kh = head(s.k, b * tk, tk, kvh * headDim, headDim);              // [Tk, hd]
-            float[] dkAcc = new float[tk * headDim];
-            float[] dvAcc = new float[tk * headDim];
-            float[] qs = new float[BLOCK * headDim];
-            float[] go = new float[BLOCK * headDim];
-            float[] dqb = new float[BLOCK * headDim];
-            float[] p = new float[BLOCK * tk];
-            float[] ds = new float[BLOCK * tk];
-            float[] dDot = new float[BLOCK];
+            float[] kt = transposedHead(s.k, b * tk, tk, kvh * headDim, headDim, Slot.ATTENTION_KT);   // [hd, Tk]
+            float[] vt = transposedHead(s.v, b * tk, tk, kvh * headDim, headDim, Slot.ATTENTION_VT);   // [hd, Tk]
+            float[] kh = head(s.k, b * tk, tk, kvh * headDim, headDim, Slot.ATTENTION_K);              // [Tk, hd]
+            float[] dkAcc = ThreadScratch.floats(Slot.ATTENTION_DK, tk * headDim);
+            float[] dvAcc = ThreadScratch.floats(Slot.ATTENTION_DV, tk * headDim);
+            Arrays.fill(dkAcc, 0, tk * headDim, 0f);
+            Arrays.fill(dvAcc, 0, tk * headDim, 0f);
+            float[] qs = ThreadScratch.floats(Slot.ATTENTION_Q, BLOCK * headDim);
+            float[] go = ThreadScratch.floats(Slot.ATTENTION_G, BLOCK * headDim);
+            float[] dqb = ThreadScratch.floats(Slot.ATTENTION_O, BLOCK * headDim);
+            float[] p = ThreadScratch.floats(Slot.ATTENTION_P, BLOCK * tk);
+            float[] ds = ThreadScratch.floats(Slot.ATTENTION_DS, BLOCK * tk);
+            float[] dDot = ThreadScratch.floats(Slot.ATTENTION_D, BLOCK);
             for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                 for (int i0 = 0; i0 < tq; i0 += BLOCK) {
                     int mb = Math.min(BLOCK, tq - i0);
@@ -184,16 +187,16 @@ public final class Attention {
     }
 
     /** Columns [col, col+hd) of rows [row0, row0+n) as a contiguous [n, hd] array. */
-    private static float[] head(Rows t, int row0, int n, int col, int hd) {
-        float[] out = new float[n * hd];
+    private static float[] head(Rows t, int row0, int n, int col, int hd, Slot slot) {
+        float[] out = ThreadScratch.floats(slot, n * hd);
         readRows(t, row0, n, col, hd, out, 1f);
         return out;
     }
 
     /** The transpose of {@link #head}: [hd, n], so a key's features run down a column. */
-    private static float[] transposedHead(Rows t, int row0, int n, int col, int hd) {
-        float[] out = new float[hd * n];
-        float[] row = new float[hd];
+    private static float[] transposedHead(Rows t, int row0, int n, int col, int hd, Slot slot) {
+        float[] out = ThreadScratch.floats(slot, hd * n);
+        float[] row = ThreadScratch.floats(Slot.ATTENTION_ROW, hd);
         for (int j = 0; j < n; j++) {
             MemorySegment.copy(t.seg(), F, t.at(row0 + j, col), row, 0, hd);
             for (int d = 0; d < hd; d++) {

@@ -63,7 +63,7 @@ public final class CrossEntropy {
 
     private static float sumExp(MemorySegment xs, long xa, int v, float max) {
         // exp into a scratch row so the logits stay untouched
-        float[] scratch = new float[v];
+        float[] scratch = ThreadScratch.floats(ThreadScratch.Slot.SOFTMAX_ROW, v);
         MemorySegment.copy(xs, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, xa, scratch, 0, v);
         return Vec.expShiftInPlace(scratch, 0, v, max);
     }

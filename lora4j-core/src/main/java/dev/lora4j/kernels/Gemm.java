@@ -52,12 +52,11 @@ final class Gemm {
         }
         boolean splitRows = ceilDiv(m, MR) >= 2 * threads;
         int kcMax = Math.min(KC, k);
-        float[] bPack = new float[Math.min(NC, roundUp(n, NR)) * kcMax];
-        Worker[] workers = new Worker[threads];
+        int bCols = Math.min(NC, roundUp(n, NR));
         int aRows = roundUp(Math.min(MC, m), MR);
-        for (int t = 0; t < threads; t++) {
-            workers[t] = new Worker(new float[aRows * kcMax], new GemmPacking.Scratch(Math.max(kcMax, Math.max(aRows, bPack.length / kcMax))));
-        }
+        Workspace ws = WORKSPACE.get().fit(threads, bCols * kcMax, aRows * kcMax, Math.max(kcMax, Math.max(aRows, bCols)));
+        float[] bPack = ws.bPack;
+        Worker[] workers = ws.workers;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int panels = ceilDiv(nc, NR);
@@ -84,6 +83,37 @@ final class Gemm {
                     workers[t].compute(a, c, bPack, rowFrom, rowTo, panelFrom, panelTo, p0, kc, j0, nc, add);
                 });
             }
+        }
+    }
+
+    /**
+     * The packing buffers of one calling thread, grown to the largest product it has run (at most
+     * NC x KC floats of packed B, 8 MiB, and an MC x KC block of A per task) and reused by every
+     * product after that. Allocating them per call made a training step (about 200 products) produce gigabytes of
+     * garbage: with a heap sized to the activations, the collector then ran a full collection every
+     * few products, which cost a quarter of the step.
+     */
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private static final class Workspace {
+        float[] bPack = new float[0];
+        Worker[] workers = new Worker[0];
+
+        Workspace fit(int threads, int bSize, int aSize, int runLength) {
+            if (bPack.length < bSize) {
+                bPack = new float[bSize];
+            }
+            if (workers.length < threads) {
+                workers = java.util.Arrays.copyOf(workers, threads);
+            }
+            for (int t = 0; t < threads; t++) {
+                Worker w = workers[t];
+                if (w == null || w.aPack.length < aSize || w.scratch.run.length < runLength) {
+                    workers[t] = new Worker(new float[Math.max(aSize, w == null ? 0 : w.aPack.length)],
+                            new GemmPacking.Scratch(Math.max(runLength, w == null ? 0 : w.scratch.run.length)));
+                }
+            }
+            return this;
         }
     }
 

@@ -202,11 +202,13 @@ final class Vec {
      * the same seed differ).
      */
     static float sumLanes(FloatVector v) {
-        float[] lanes = new float[v.length()];
+        // through this thread's scratch array: a kernel calls this once per row, and a fresh array
+        // per call was a steady stream of garbage
+        float[] lanes = ThreadScratch.floats(ThreadScratch.Slot.LANES, L);
         v.intoArray(lanes, 0);
         float sum = 0f;
-        for (float x : lanes) {
-            sum += x;
+        for (int i = 0; i < L; i++) {
+            sum += lanes[i];
         }
         return sum;
     }
