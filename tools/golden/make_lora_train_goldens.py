@@ -3,6 +3,9 @@
 For the tiny Llama (GQA) and GPT-2 checkpoints of tools/golden/make_model_goldens.py:
   initial_adapter/   a PEFT adapter as PEFT saves it (init_lora_weights=False, so B is not zero and
                      every gradient is non-trivial); lora4j loads it, which also checks PEFT -> lora4j.
+                     The *_embedding cases adapt the token embeddings too (PEFT's default
+                     save_embedding_layers="auto" then also saves the base embedding table, which
+                     lora4j ignores with a warning).
   train.jsonl        4 sequences of different lengths ({"input_ids": [...]}).
   expected.json      the gradient of the loss w.r.t. every LoRA tensor at the initial adapter, and the
                      loss before each of 20 AdamW steps.
@@ -36,7 +39,17 @@ CASES = {
                           init_lora_weights=False),
     "gpt2_f32": dict(r=4, lora_alpha=16, target_modules=["c_attn", "c_proj", "c_fc"], fan_in_fan_out=True,
                      init_lora_weights=False),
+    # LoRA on the token embeddings (lora_embedding_A/B, scatter-add backward) beside one linear target;
+    # "model" names the base checkpoint. Every sequence starts with token 1, so its column of A sums the
+    # gradients of several positions.
+    "llama_gqa_f32_embedding": dict(model="llama_gqa_f32", r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"],
+                                    init_lora_weights=False),
+    "gpt2_f32_embedding": dict(model="gpt2_f32", r=4, lora_alpha=8, target_modules=["wte", "c_attn"],
+                               fan_in_fan_out=True, init_lora_weights=False),
 }
+# init_lora_weights=False draws lora_embedding_A and B from N(0, 1), a change ~100x the embeddings' own
+# size; A is scaled down to keep the model in a realistic regime.
+EMBEDDING_A_SCALE = 0.05
 
 
 def batch():
@@ -60,9 +73,15 @@ def mean_loss(model, ids, mask, labels):
 
 
 for name, cfg in CASES.items():
+    cfg = dict(cfg)
+    model_name = cfg.pop("model", name)
     torch.manual_seed(123)
-    base = AutoModelForCausalLM.from_pretrained(os.path.join(MODELS, name), dtype=torch.float32)
+    base = AutoModelForCausalLM.from_pretrained(os.path.join(MODELS, model_name), dtype=torch.float32)
     model = get_peft_model(base, LoraConfig(**cfg))
+    with torch.no_grad():
+        for key, p in model.named_parameters():
+            if "lora_embedding_A" in key:
+                p.mul_(EMBEDDING_A_SCALE)
     out = os.path.join(OUT, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
@@ -89,5 +108,5 @@ for name, cfg in CASES.items():
         opt.step()
         opt.zero_grad()
     with open(os.path.join(out, "expected.json"), "w") as f:
-        json.dump({"initial_loss": losses[0], "grads": grads, "losses": losses}, f)
+        json.dump({"base_model": model_name, "initial_loss": losses[0], "grads": grads, "losses": losses}, f)
     print(name, "loss", losses[0], "->", losses[-1], "params", len(params))

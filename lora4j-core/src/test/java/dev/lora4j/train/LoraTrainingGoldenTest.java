@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * LoRA training against PEFT + PyTorch (tools/golden/make_lora_train_goldens.py): the same PEFT-saved
  * adapter on the same tiny checkpoint must give the same gradient for every LoRA tensor, and 20
- * AdamW steps the same losses.
+ * AdamW steps the same losses. The *_embedding cases adapt the token embeddings (embed_tokens, wte;
+ * PEFT's lora_embedding_A/B) beside q_proj / c_attn.
  *
  * <p>Tolerances: gradients to 1e-4·max(1, |g|∞ of that tensor) — float32 on both sides but with
  * different summation orders through two transformer layers; losses to 1e-4 absolute over 20 steps (PyTorch float32 and float64 runs of the same golden differ by up to 1.6e-5),
@@ -40,10 +41,10 @@ class LoraTrainingGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32"})
+    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32", "llama_gqa_f32_embedding", "gpt2_f32_embedding"})
     void loraGradientsMatchPeft(String name) throws Exception {
         JsonNode expected = new ObjectMapper().readTree(resource("/golden/lora_train/" + name + "/expected.json").toFile());
-        try (CausalLM base = Models.load(resource("/golden/models/" + name))) {
+        try (CausalLM base = Models.load(resource("/golden/models/" + expected.get("base_model").asText()))) {
             LoraModel lora = PeftAdapterFiles.load(base, resource("/golden/lora_train/" + name + "/initial_adapter"), w -> {});
             List<Example> data = JsonlDataset.read(resource("/golden/lora_train/" + name + "/train.jsonl"),
                     base.config().vocabSize());
@@ -74,10 +75,10 @@ class LoraTrainingGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32"})
+    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32", "llama_gqa_f32_embedding", "gpt2_f32_embedding"})
     void twentyAdamWStepsGiveTheLossesOfPeft(String name) throws Exception {
         JsonNode expected = new ObjectMapper().readTree(resource("/golden/lora_train/" + name + "/expected.json").toFile());
-        try (CausalLM base = Models.load(resource("/golden/models/" + name))) {
+        try (CausalLM base = Models.load(resource("/golden/models/" + expected.get("base_model").asText()))) {
             LoraModel lora = PeftAdapterFiles.load(base, resource("/golden/lora_train/" + name + "/initial_adapter"), w -> {});
             List<Example> data = JsonlDataset.read(resource("/golden/lora_train/" + name + "/train.jsonl"),
                     base.config().vocabSize());

@@ -98,7 +98,13 @@ public final class LlamaModel implements CausalLM {
         for (int i = layers.length - 1; i >= 0; i--) {
             dh = layers[i].backward(dh);
         }
-        // The token embedding is frozen: the gradient stops here (LoRA on embeddings hooks in here).
+        // The token table is frozen: only a LoRA adapter on it (if any) takes this gradient.
+        embedTokens.backward(dh);
+    }
+
+    @Override
+    public List<Embedding> embeddings() {
+        return List.of(embedTokens);
     }
 
     @Override
