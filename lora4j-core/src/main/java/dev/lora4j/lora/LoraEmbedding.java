@@ -20,6 +20,8 @@ import java.util.SplittableRandom;
  *   dB                += dyᵀ·u                     [dim, r]
  *   dA[:, ids[row]]   += s·(dy·B)[row]             scatter-add: a repeated id sums its rows
  * </pre>
+ * except for the base layer's padding_idx (Llama's pad_token_id), whose column PEFT's lookup leaves
+ * without gradient.
  * As in PEFT, {@code lora_dropout} does not apply to embeddings (PEFT builds the dropout module but
  * its embedding forward never calls it), and there is no input gradient: ids are not differentiable.
  */
@@ -28,15 +30,22 @@ public final class LoraEmbedding implements LoraAdapter, EmbeddingAdapter {
     private final Parameter a;
     private final Parameter b;
     private final float scaling;
+    private final int paddingIdx;
     private boolean enabled = true;
     private Tensor savedU;
 
-    public LoraEmbedding(String modulePath, int numEmbeddings, int embeddingDim, int rank, double scaling) {
+    /**
+     * @param paddingIdx the base embedding's padding_idx, or -1: PEFT looks A up with the base layer's
+     *                   padding_idx, so that column of A gets no gradient
+     */
+    public LoraEmbedding(String modulePath, int numEmbeddings, int embeddingDim, int rank, double scaling,
+            int paddingIdx) {
         this.modulePath = modulePath;
         // PEFT's names: nn.Parameters directly on the layer, so no ".weight" suffix.
         this.a = new Parameter(modulePath + ".lora_embedding_A", rank, numEmbeddings);
         this.b = new Parameter(modulePath + ".lora_embedding_B", embeddingDim, rank);
         this.scaling = (float) scaling;
+        this.paddingIdx = paddingIdx;
     }
 
     /**
@@ -146,6 +155,9 @@ public final class LoraEmbedding implements LoraAdapter, EmbeddingAdapter {
         float[] ga = a.grad();
         for (int r = 0; r < ids.length; r++) {
             int id = ids[r];
+            if (id == paddingIdx) {
+                continue;
+            }
             for (int k = 0; k < rank; k++) {
                 ga[k * num + id] += scaling * du.get(r, k);
             }

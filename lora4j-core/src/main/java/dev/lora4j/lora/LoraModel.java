@@ -89,7 +89,8 @@ public final class LoraModel {
             String path = t.module().path();
             if (t.module().kind() == ModuleInfo.Kind.EMBEDDING) {
                 Embedding e = embeddingByName.get(path);
-                embeddingOut.put(path, new LoraEmbedding(path, e.numEmbeddings(), e.dim(), t.rank(), t.scaling()));
+                embeddingOut.put(path, new LoraEmbedding(path, e.numEmbeddings(), e.dim(), t.rank(), t.scaling(),
+                        e.paddingIdx()));
             } else {
                 Linear l = linearByName.get(path);
                 linearOut.put(path, new LoraLinear(path, l.inFeatures(), l.outFeatures(), t.rank(), t.scaling(),

@@ -15,16 +15,28 @@ public final class Embedding {
 
     private final String name;
     private final Tensor table;
+    private final int paddingIdx;
     private Tensor output;
     private EmbeddingAdapter adapter;
     private int[] savedIds;
 
     public Embedding(String name, Tensor table) {
+        this(name, table, null);
+    }
+
+    /**
+     * @param paddingIdxOrNull PyTorch's {@code padding_idx}: the row that gets no gradient (negative
+     *                         counts from the end, as in PyTorch); it does not change the lookup. One
+     *                         outside the table is ignored.
+     */
+    public Embedding(String name, Tensor table, Integer paddingIdxOrNull) {
         if (table.rank() != 2) {
             throw new IllegalArgumentException(name + ": embedding table must be a matrix, got " + table);
         }
         this.name = name;
         this.table = table;
+        int p = paddingIdxOrNull == null ? -1 : paddingIdxOrNull < 0 ? paddingIdxOrNull + table.dim(0) : paddingIdxOrNull;
+        this.paddingIdx = p >= 0 && p < table.dim(0) ? p : -1;
     }
 
     public String name() {
@@ -33,6 +45,11 @@ public final class Embedding {
 
     public Tensor table() {
         return table;
+    }
+
+    /** The row that gets no gradient (PyTorch's padding_idx), or -1 for none. */
+    public int paddingIdx() {
+        return paddingIdx;
     }
 
     public int numEmbeddings() {

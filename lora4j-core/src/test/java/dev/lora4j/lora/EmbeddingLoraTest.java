@@ -57,7 +57,7 @@ class EmbeddingLoraTest {
         int num = 11;
         int dim = 6;
         int[] ids = {3, 7, 3, 0, 10, 3};
-        LoraEmbedding adapter = new LoraEmbedding("emb", num, dim, 3, 1.5);
+        LoraEmbedding adapter = new LoraEmbedding("emb", num, dim, 3, 1.5, -1);
         adapter.initialize(InitLoraWeights.RANDOM, new SplittableRandom(7));
         float[] w = new float[ids.length * dim];
         SplittableRandom rng = new SplittableRandom(11);

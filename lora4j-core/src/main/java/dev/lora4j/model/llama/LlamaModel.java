@@ -37,7 +37,7 @@ public final class LlamaModel implements CausalLM {
         this.config = c;
         this.weights = w;
         Tensor embedding = w.require("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
-        embedTokens = new Embedding("model.embed_tokens", embedding);
+        embedTokens = new Embedding("model.embed_tokens", embedding, c.padTokenId());
         RotaryEmbedding rope = new RotaryEmbedding(c.rope().inverseFrequencies(c.headDim()), c.rope().attentionScaling());
         layers = new LlamaBlock[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
