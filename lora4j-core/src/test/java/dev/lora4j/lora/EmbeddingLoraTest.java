@@ -214,6 +214,39 @@ class EmbeddingLoraTest {
         }
     }
 
+    /**
+     * GPT-2 with adapters on both tables (wte, wpe) and on the head tied to wte: the merge gives the head
+     * its own merged tensor from the original table and the embeddings theirs, and the merged model
+     * computes what the adapted one does (2e-5: one float32 rounding of each merged weight).
+     */
+    @Test
+    void mergeOfEmbeddingsAndTiedHeadTogetherEqualsTheAdaptedModel() throws Exception {
+        Path adapter = tmp.resolve("adapter");
+        double adapted;
+        try (CausalLM base = Models.load(model("gpt2_f32"))) {
+            double baseLoss = AdapterGoldens.loss(base);
+            LoraConfig config = LoraConfig.of(2, 4, new ModuleSelector.Names(List.of("wte", "wpe", "lm_head")))
+                    .withInit(InitLoraWeights.RANDOM).withTask("CAUSAL_LM", "gpt2_f32", false);
+            LoraModel lora = LoraModel.attach(base, config, 3);
+            assertThat(lora.embeddingAdapters()).containsOnlyKeys("transformer.wte", "transformer.wpe");
+            for (LoraEmbedding e : lora.embeddingAdapters().values()) {
+                float[] a = e.loraA().value();
+                for (int i = 0; i < a.length; i++) {
+                    a[i] *= 0.05f;
+                }
+            }
+            adapted = AdapterGoldens.loss(base);
+            assertThat(Math.abs(adapted - baseLoss)).isGreaterThan(0.01);
+            PeftAdapterFiles.save(lora, adapter);
+        }
+        Path out = tmp.resolve("merged");
+        CheckpointMerge.Result r = CheckpointMerge.merge(model("gpt2_f32"), adapter, out, w -> {});
+        assertThat(r.untiedTensors()).singleElement().asString().startsWith("lm_head.weight");
+        try (CausalLM lm = Models.load(out)) {
+            assertThat(AdapterGoldens.loss(lm)).isCloseTo(adapted, within(2e-5));
+        }
+    }
+
     /** Generation's KV-cache path applies the embedding adapter as the training forward does. */
     @ParameterizedTest
     @ValueSource(strings = {"llama_gqa_f32_embedding", "gpt2_f32_embedding"})
