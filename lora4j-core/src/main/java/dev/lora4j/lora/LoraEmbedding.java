@@ -125,14 +125,10 @@ public final class LoraEmbedding implements LoraAdapter, EmbeddingAdapter {
         int num = numEmbeddings();
         float[] av = a.value();
         Tensor u = Buffers.reuse(savedU, ids.length, rank);
-        float[] row = new float[rank];
         for (int r = 0; r < ids.length; r++) {
             int id = ids[r];  // the frozen lookup has already checked 0 <= id < num
             for (int k = 0; k < rank; k++) {
-                row[k] = scaling * av[k * num + id];
-            }
-            for (int k = 0; k < rank; k++) {
-                u.set(row[k], r, k);
+                u.set(scaling * av[k * num + id], r, k);  // u[r] = s·Aᵀ[id]: column id of A
             }
         }
         Matmul.forward(u, b.valueTensor(), out, true);
