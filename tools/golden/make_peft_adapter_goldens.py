@@ -48,7 +48,17 @@ CASES = {
     "gpt2_f32": dict(r=4, lora_alpha=16, target_modules=["c_attn", "c_proj", "c_fc", "lm_head"], fan_in_fan_out=True,
                      rank_pattern={"c_fc": 2}, alpha_pattern={"lm_head": 5}, init_lora_weights=False,
                      task_type="CAUSAL_LM"),
+    # LoRA on the token embeddings (PEFT's lora_embedding_A/B) beside one linear target. "model" names the
+    # base checkpoint; these cases skip the combination goldens (lora4j does not combine embedding adapters).
+    "llama_gqa_f32_embedding": dict(model="llama_gqa_f32", combine=False, r=4, lora_alpha=8,
+                                    target_modules=["embed_tokens", "q_proj"], init_lora_weights=False,
+                                    task_type="CAUSAL_LM"),
+    "gpt2_f32_embedding": dict(model="gpt2_f32", combine=False, r=4, lora_alpha=8, target_modules=["wte", "c_attn"],
+                               fan_in_fan_out=True, init_lora_weights=False, task_type="CAUSAL_LM"),
 }
+# init_lora_weights=False draws lora_embedding_A and B from N(0, 1): a change of the embeddings ~100x their
+# own size. A is scaled down to keep the model in a realistic regime (Lora4jAdapterFixtures does the same).
+EMBEDDING_A_SCALE = 0.05
 COMBINE_WEIGHTS = [0.7, -0.4]
 COMBINATIONS = {"linear": dict(combination_type="linear"), "cat": dict(combination_type="cat"),
                 "svd": dict(combination_type="svd"), "svd2": dict(combination_type="svd", svd_rank=2)}
@@ -103,38 +113,50 @@ def run_java_fixture_writer():
 
 
 run_java_fixture_writer()
+def scale_embedding_a(model):
+    with torch.no_grad():
+        for key, p in model.named_parameters():
+            if "lora_embedding_A" in key:
+                p.mul_(EMBEDDING_A_SCALE)
+    return model
+
+
 for index, (name, cfg) in enumerate(CASES.items()):
+    cfg = dict(cfg)
+    model_name = cfg.pop("model", name)
+    combine = cfg.pop("combine", True)
     out = os.path.join(OUT, name)
     os.makedirs(out, exist_ok=True)
     expected = {}
 
-    base = base_model(name)
+    base = base_model(model_name)
     expected["base_loss"], _ = loss_and_logits(base)
 
     # PEFT -> lora4j: a PEFT adapter, and PEFT's outputs with it.
     torch.manual_seed(1000 + index)
-    model = get_peft_model(base, LoraConfig(**cfg))
+    model = scale_embedding_a(get_peft_model(base, LoraConfig(**cfg)))
     save_adapter(model, "default", os.path.join(out, "peft_adapter"))
     expected["peft_loss"], logits = loss_and_logits(model)
     expected["peft_logits_seq0"] = logits[0, :len(SEQUENCES[0])].flatten().tolist()
 
-    # A second adapter and PEFT's weighted combinations of the two.
-    torch.manual_seed(2000 + index)
-    cfg_b = dict(cfg, use_rslora=False, lora_alpha=cfg["lora_alpha"] * 2)
-    model.add_adapter("b", LoraConfig(**cfg_b))
-    save_adapter(model, "b", os.path.join(out, "peft_adapter_b"))
-    combined = {}
-    for label, kwargs in COMBINATIONS.items():
-        model.add_weighted_adapter(["default", "b"], COMBINE_WEIGHTS, label, **kwargs)
-        for key, value in model.state_dict().items():
-            if f".{label}." in key and ".lora_" in key:
-                combined[label + "." + key.replace(f".{label}.", ".")] = value.contiguous().clone()
-    save_file(combined, os.path.join(out, "combined.safetensors"), metadata={"format": "pt"})
-    expected["combine_weights"] = COMBINE_WEIGHTS
+    if combine:
+        # A second adapter and PEFT's weighted combinations of the two.
+        torch.manual_seed(2000 + index)
+        cfg_b = dict(cfg, use_rslora=False, lora_alpha=cfg["lora_alpha"] * 2)
+        model.add_adapter("b", LoraConfig(**cfg_b))
+        save_adapter(model, "b", os.path.join(out, "peft_adapter_b"))
+        combined = {}
+        for label, kwargs in COMBINATIONS.items():
+            model.add_weighted_adapter(["default", "b"], COMBINE_WEIGHTS, label, **kwargs)
+            for key, value in model.state_dict().items():
+                if f".{label}." in key and ".lora_" in key:
+                    combined[label + "." + key.replace(f".{label}.", ".")] = value.contiguous().clone()
+        save_file(combined, os.path.join(out, "combined.safetensors"), metadata={"format": "pt"})
+        expected["combine_weights"] = COMBINE_WEIGHTS
 
     # lora4j -> PEFT: PEFT loads the adapter lora4j wrote and records its loss.
     lora4j_dir = os.path.join(out, "lora4j_adapter")
-    peft_loaded = PeftModel.from_pretrained(base_model(name), lora4j_dir)
+    peft_loaded = PeftModel.from_pretrained(base_model(model_name), lora4j_dir)
     written = load_file(os.path.join(lora4j_dir, "adapter_model.safetensors"))
     state = {k.replace(".default", ""): v for k, v in peft_loaded.state_dict().items() if ".lora_" in k}
     assert set(written) == set(state), (set(written) ^ set(state))
@@ -145,7 +167,7 @@ for index, (name, cfg) in enumerate(CASES.items()):
     # lora4j merge -> transformers.
     with tempfile.TemporaryDirectory() as tmp:
         merged_dir = os.path.join(tmp, "merged")
-        subprocess.run(["./lora4j", "merge", "--model", os.path.join(MODELS, name), "--adapter",
+        subprocess.run(["./lora4j", "merge", "--model", os.path.join(MODELS, model_name), "--adapter",
                         os.path.join(out, "peft_adapter"), "--output", merged_dir], check=True, stdout=subprocess.DEVNULL)
         merged = AutoModelForCausalLM.from_pretrained(merged_dir, dtype=torch.float32)
         with open(os.path.join(merged_dir, "config.json")) as f:
@@ -156,7 +178,7 @@ for index, (name, cfg) in enumerate(CASES.items()):
 
     # PEFT's own merge, for comparison.
     torch.manual_seed(1000 + index)
-    again = get_peft_model(base_model(name), LoraConfig(**cfg))
+    again = scale_embedding_a(get_peft_model(base_model(model_name), LoraConfig(**cfg)))
     expected["peft_merge_and_unload_loss"], _ = loss_and_logits(again.merge_and_unload())
 
     with open(os.path.join(out, "expected.json"), "w") as f:

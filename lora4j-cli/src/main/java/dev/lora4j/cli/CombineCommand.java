@@ -80,7 +80,7 @@ final class CombineCommand implements Callable<Integer> {
             LoraModel combined = AdapterCombination.combine(lm, inputs, weights, t, rank);
             PeftAdapterFiles.save(combined, output);
             System.out.println("combined " + inputs.size() + " adapters (" + t.name().toLowerCase() + ") into "
-                    + output + ": r=" + combined.config().r() + ", " + combined.adapters().size() + " modules, "
+                    + output + ": r=" + combined.config().r() + ", " + combined.allAdapters().size() + " modules, "
                     + combined.trainableParameterCount() + " parameters");
         }
         return 0;

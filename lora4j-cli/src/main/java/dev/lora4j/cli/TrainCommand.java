@@ -57,7 +57,7 @@ final class TrainCommand implements Callable<Integer> {
     double dropout;
 
     @Option(names = "--target-modules", paramLabel = "LIST",
-            description = "comma-separated module names (q_proj,v_proj), all-linear, or re:REGEX; default q_proj,v_proj for Llama-family, c_attn for GPT-2")
+            description = "comma-separated module names (q_proj,v_proj; embed_tokens or wte for the token embeddings), all-linear (no embeddings), or re:REGEX; default q_proj,v_proj for Llama-family, c_attn for GPT-2")
     String targetModules;
 
     @Option(names = "--rslora", description = "scale by alpha/sqrt(r) instead of alpha/r")
@@ -172,7 +172,7 @@ final class TrainCommand implements Callable<Integer> {
             writeArgs(lora, train.size(), eval.size(), options.totalSteps(train.size()));
             System.err.printf(Locale.ROOT, "lora4j train: %s, %d adapted modules, %,d trainable parameters; "
                             + "%d training / %d held-out sequences; %d steps%n",
-                    lm.config().modelType(), lora.adapters().size(), lora.trainableParameterCount(), train.size(),
+                    lm.config().modelType(), lora.allAdapters().size(), lora.trainableParameterCount(), train.size(),
                     eval.size(), options.totalSteps(train.size()));
             Trainer.Result r = new Trainer(lora, train, eval, options, output, System.err).run(resume);
             Map<String, Object> summary = new LinkedHashMap<>();
@@ -249,7 +249,7 @@ final class TrainCommand implements Callable<Integer> {
         args.put("total_steps", totalSteps);
         args.put("rank", lora.config().r());
         args.put("alpha", lora.config().loraAlpha());
-        args.put("target_modules", lora.adapters().keySet());
+        args.put("target_modules", lora.allAdapters().stream().map(a -> a.modulePath()).toList());
         args.put("lr", lr);
         args.put("batch_size", batchSize);
         args.put("grad_accum", gradAccum);

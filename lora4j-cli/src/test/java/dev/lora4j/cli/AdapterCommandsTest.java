@@ -103,6 +103,38 @@ class AdapterCommandsTest {
         assertThat(bad.err()).contains("equal rank");
     }
 
+    /**
+     * Training with LoRA on the token embeddings: the adapter starts as a no-op (PEFT's embedding init:
+     * A = 0), the loss falls, and the written adapter, eval with it and its merge agree.
+     */
+    @Test
+    void trainWithEmbeddingTargetsWritesAnAdapterThatEvalAndMergeAgreeOn(@TempDir Path tmp) throws Exception {
+        Path data = data(tmp);
+        Path out = tmp.resolve("run");
+        EvalCommandTest.Run t = run("train", "--model", LLAMA.toString(), "--data", data.toString(), "--output",
+                out.toString(), "--target-modules", "embed_tokens,q_proj", "--rank", "4", "--alpha", "8",
+                "--steps", "8", "--lr", "1e-2", "--batch-size", "4", "--eval-split", "0");
+        assertThat(t.code()).as(t.err()).isZero();
+        JsonNode summary = JSON.readTree(t.out());
+        double base = loss(run("eval", "--model", LLAMA.toString(), "--data", data.toString()));
+        assertThat(summary.get("train_loss_first").asDouble()).isCloseTo(base, within(2e-5));
+        assertThat(summary.get("train_loss_last").asDouble()).isLessThan(base - 0.5);
+        assertThat(JSON.readTree(out.resolve("train_args.json").toFile()).get("target_modules").toString())
+                .contains("model.embed_tokens").contains("model.layers.1.self_attn.q_proj");
+        try (var f = dev.lora4j.io.safetensors.SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            assertThat(f.names()).contains("base_model.model.model.embed_tokens.lora_embedding_A",
+                    "base_model.model.model.embed_tokens.lora_embedding_B");
+        }
+        double adapted = loss(run("eval", "--model", LLAMA.toString(), "--data", data.toString(), "--adapter",
+                out.toString()));
+        Path merged = tmp.resolve("merged");
+        assertThat(run("merge", "--model", LLAMA.toString(), "--adapter", out.toString(), "--output",
+                merged.toString()).code()).isZero();
+        // 2e-5: the merged table is rounded once to float32, then the same forward.
+        assertThat(loss(run("eval", "--model", merged.toString(), "--data", data.toString())))
+                .isCloseTo(adapted, within(2e-5));
+    }
+
     @Test
     void inspectDescribesModelsAndAdapters(@TempDir Path tmp) throws Exception {
         EvalCommandTest.Run m = run("inspect", LLAMA.toString(), "--batch-size", "2", "--seq-len", "16");

@@ -23,6 +23,7 @@ import java.util.Set;
  * The new adapter has {@code lora_alpha = r}, so its scale is 1 (PEFT keeps the first adapter's
  * {@code use_rslora}, which would make that scale √r for an rsLoRA input while the factors assume 1;
  * lora4j writes {@code use_rslora: false}). Its {@code target_modules} lists the adapted module paths.
+ * Adapters with LoRA on embeddings are refused (PEFT combines those too; lora4j does not yet).
  */
 public final class AdapterCombination {
     private AdapterCombination() {}
@@ -64,9 +65,15 @@ public final class AdapterCombination {
         if (adapters.size() == 1) {
             type = Type.LINEAR;  // as PEFT: a single adapter is only rescaled
         }
-        for (LoraModel a : adapters) {
+        for (int i = 0; i < adapters.size(); i++) {
+            LoraModel a = adapters.get(i);
             if (a.base() != base) {
                 throw new IllegalArgumentException("all adapters must be built over the same base model");
+            }
+            if (!a.embeddingAdapters().isEmpty()) {
+                throw new IllegalArgumentException("adapter " + (i + 1) + " has LoRA on embeddings "
+                        + a.embeddingAdapters().keySet() + " (lora_embedding_A/B): combining embedding adapters is "
+                        + "not supported; combine adapters of linear layers only");
             }
         }
         List<Integer> ranks = adapters.stream().map(a -> configRank(a.config())).toList();

@@ -13,6 +13,7 @@ import dev.lora4j.model.Architectures;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
+import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.tensor.Tensor;
 import java.io.IOException;
@@ -42,6 +43,11 @@ import java.util.stream.Stream;
  *       is not merged into the shared tensor, which would change the input embeddings too (the PEFT
  *       pitfall): the merged head is written as its own tensor ({@code lm_head.weight}), the embedding
  *       stays as it was, and {@code tie_word_embeddings} becomes false in config.json.
+ *   <li>An adapted embedding becomes {@code E + s·(B·A)ᵀ}. When the output head is tied to it, the head
+ *       keeps the original table as a tensor of its own ({@code lm_head.weight}) and
+ *       {@code tie_word_embeddings} becomes false: PEFT's embedding adapter changes only the input
+ *       lookup, so this keeps the merged model equal to the adapted one. (PEFT's own merge_and_unload
+ *       adds the change to the shared tensor, so its merged model's head changes too.)
  *   <li>config.json, tokenizer files and every other file of the model directory are copied.
  *   <li>Everything is written into a hidden temporary directory beside the output, which is renamed
  *       to the output at the end: a failure leaves no output directory and no temporary one.
@@ -94,6 +100,15 @@ public final class CheckpointMerge {
                     replaced.put(stored, merged);
                 }
             }
+            for (LoraEmbedding adapter : lora.embeddingAdapters().values()) {
+                Embedding embedding = lora.baseEmbedding(adapter.modulePath());
+                String stored = storedNameAt.get(address(embedding.table()));
+                if (stored == null) {
+                    throw new IOException(modelDir + ": cannot find the stored tensor of embedding " + embedding.name());
+                }
+                replaced.put(stored, LoraMerge.merged(embedding, adapter, arena));
+                keepTiedHeadsUnadapted(model, embedding, stored, source, replaced, addedBeside, untied);
+            }
 
             List<Map<String, Tensor>> shards = shardsLike(source, replaced, addedBeside);
             Map<String, String> metadata = metadata(source);
@@ -113,6 +128,26 @@ public final class CheckpointMerge {
                 deleteRecursively(temp);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * An output head that reads the same stored table as an adapted embedding must keep the table as it
+     * was: the embedding adapter changes only the lookup (as in PEFT's forward). Such a head gets its own
+     * tensor holding the original values, unless its own adapter has already given it a merged one.
+     */
+    private static void keepTiedHeadsUnadapted(CausalLM model, Embedding embedding, String stored, WeightSource source,
+            Map<String, Tensor> replaced, Map<String, String> addedBeside, List<String> untied) {
+        for (Linear head : model.linears()) {
+            String own = head.name() + ".weight";
+            if (address(head.weight()) != address(embedding.table()) || own.equals(stored) || replaced.containsKey(own)) {
+                continue;
+            }
+            replaced.put(own, embedding.table());
+            if (!source.contains(own)) {
+                addedBeside.put(own, stored);
+            }
+            untied.add(own + " (was tied to " + stored + ")");
         }
     }
 

@@ -99,8 +99,10 @@ public final class Inspection {
                 params += info.numel();
                 byDtype.merge(info.dtypeName(), info.numel(), Long::sum);
                 String name = info.name();
-                if (name.endsWith(".lora_A.weight")) {
-                    String path = name.substring(PeftAdapterFiles.PREFIX.length(), name.length() - ".lora_A.weight".length());
+                String suffix = name.endsWith(".lora_A.weight") ? ".lora_A.weight"
+                        : name.endsWith(".lora_embedding_A") ? ".lora_embedding_A" : null;
+                if (suffix != null && name.startsWith(PeftAdapterFiles.PREFIX)) {
+                    String path = name.substring(PeftAdapterFiles.PREFIX.length(), name.length() - suffix.length());
                     Integer layer = TargetResolver.layerIndex(path, List.of());
                     String module = path.substring(path.lastIndexOf('.') + 1);
                     perLayer.computeIfAbsent(layer == null ? "other" : String.valueOf(layer), k -> new ArrayList<>())
@@ -143,6 +145,9 @@ public final class Inspection {
         for (LoraLinear a : lora.adapters().values()) {
             ranks += a.rank();
             inputs += a.inFeatures();
+        }
+        for (LoraEmbedding a : lora.embeddingAdapters().values()) {
+            ranks += a.rank();  // its saved s·Aᵀ[ids], once per model rather than per layer; no dropout copy
         }
         int layers = Math.max(1, c.numLayers());
         TrainingMemoryEstimate e = TrainingMemoryEstimate.of(c, weightBytes, lora.trainableParameterCount(),

@@ -30,6 +30,26 @@ public final class LoraDelta {
         }
     }
 
+    /**
+     * Row {@code n} of an embedding adapter's table change {@code ΔE = s·(B·A)ᵀ} [num, dim] into
+     * {@code row} [dim]: {@code ΔE[n, d] = s·Σ_k B[d,k]·A[k,n]}.
+     */
+    public static void embeddingRow(LoraEmbedding adapter, int n, double[] row) {
+        int r = adapter.rank();
+        int num = adapter.numEmbeddings();
+        int dim = adapter.embeddingDim();
+        float[] a = adapter.loraA().value();
+        float[] b = adapter.loraB().value();
+        double s = adapter.scaling();
+        for (int d = 0; d < dim; d++) {
+            double sum = 0;
+            for (int k = 0; k < r; k++) {
+                sum += (double) b[d * r + k] * a[k * num + n];
+            }
+            row[d] = s * sum;
+        }
+    }
+
     /** The whole ΔW, row-major [out, in]. For small matrices (tests, SVD combination of small layers). */
     public static double[] matrix(LoraLinear adapter) {
         int out = adapter.outFeatures();

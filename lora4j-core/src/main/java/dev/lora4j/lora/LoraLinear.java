@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  *   dx += mask/(1−p) ⊙ (du·A)    [rows, in]
  * </pre>
  */
-public final class LoraLinear implements LinearAdapter {
+public final class LoraLinear implements LoraAdapter, LinearAdapter {
     private final String modulePath;
     private final Parameter a;
     private final Parameter b;
@@ -47,7 +47,7 @@ public final class LoraLinear implements LinearAdapter {
         this.dropout = (float) dropout;
     }
 
-    /** Initializes A and B as PEFT does for {@code init}, from a seeded generator. */
+    @Override
     public void initialize(InitLoraWeights init, SplittableRandom rng) {
         int rank = rank();
         int in = inFeatures();
@@ -76,22 +76,27 @@ public final class LoraLinear implements LinearAdapter {
         }
     }
 
+    @Override
     public String modulePath() {
         return modulePath;
     }
 
+    @Override
     public Parameter loraA() {
         return a;
     }
 
+    @Override
     public Parameter loraB() {
         return b;
     }
 
+    @Override
     public List<Parameter> parameters() {
         return List.of(a, b);
     }
 
+    @Override
     public int rank() {
         return a.shape()[0];
     }
@@ -104,11 +109,13 @@ public final class LoraLinear implements LinearAdapter {
         return b.shape()[0];
     }
 
+    @Override
     public float scaling() {
         return scaling;
     }
 
     /** Training mode turns dropout on; {@code step} and {@code seed} pick this step's masks. */
+    @Override
     public void setTraining(boolean training, long seed, long step) {
         this.training = training;
         this.dropoutSeed = seed;
@@ -116,10 +123,12 @@ public final class LoraLinear implements LinearAdapter {
     }
 
     /** A disabled adapter adds nothing (PEFT's disable_adapter). */
+    @Override
     public void setEnabled(boolean enabled) {
         this.enabled = enabled;
     }
 
+    @Override
     public boolean enabled() {
         return enabled;
     }
@@ -165,6 +174,7 @@ public final class LoraLinear implements LinearAdapter {
     }
 
     /** Frees what forward kept. */
+    @Override
     public void clearSaved() {
         savedH = null;
         savedU = null;

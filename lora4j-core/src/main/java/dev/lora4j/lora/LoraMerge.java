@@ -1,12 +1,14 @@
 package dev.lora4j.lora;
 
+import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Folds a LoRA adapter into its frozen weight: {@code W' = W + s·B·A}, and back: {@code W = W' − s·B·A}.
+ * Folds a LoRA adapter into its frozen weight: {@code W' = W + s·B·A}, and back: {@code W = W' − s·B·A};
+ * for an embedding table {@code E' = E + s·(B·A)ᵀ}.
  *
  * <p>The result has the base weight's stored dtype and stored layout: [out, in] for a Linear, [in, out]
  * for a weight stored transposed (GPT-2's Conv1D, PEFT's fan_in_fan_out, where PEFT adds ΔWᵀ). Each
@@ -30,6 +32,32 @@ public final class LoraMerge {
      */
     public static Tensor unmerged(Tensor mergedWeight, boolean storedTransposed, LoraLinear adapter, Arena arena) {
         return apply(mergedWeight, storedTransposed, adapter, -1, arena);
+    }
+
+    /**
+     * A new tensor holding the embedding table {@code E + s·(B·A)ᵀ} in E's stored dtype, as PEFT's
+     * {@code lora.Embedding.merge} (each element rounded once, as for linear layers).
+     */
+    public static Tensor merged(Embedding embedding, LoraEmbedding adapter, Arena arena) {
+        Tensor e = embedding.table();
+        int num = e.dim(0);
+        int dim = e.dim(1);
+        if (adapter.numEmbeddings() != num || adapter.embeddingDim() != dim) {
+            throw new IllegalArgumentException(adapter.modulePath() + ": adapter is for a [" + adapter.numEmbeddings()
+                    + ", " + adapter.embeddingDim() + "] table but the embedding is [" + num + ", " + dim + "]");
+        }
+        Tensor out = Tensor.allocate(arena, e.dtype(), num, dim);
+        double[] delta = new double[dim];
+        for (int n = 0; n < num; n++) {
+            LoraDelta.embeddingRow(adapter, n, delta);
+            long srcRow = e.offset() + n * e.stride(0);
+            long dstRow = out.offset() + n * out.stride(0);
+            for (int d = 0; d < dim; d++) {
+                double base = Tensor.read(e.data(), e.dtype(), srcRow + d * e.stride(1));
+                SingleRounding.store(out.data(), out.dtype(), dstRow + d, base + delta[d]);
+            }
+        }
+        return out;
     }
 
     private static Tensor apply(Tensor w, boolean storedTransposed, LoraLinear adapter, int sign, Arena arena) {

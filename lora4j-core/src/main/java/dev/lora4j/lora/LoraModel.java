@@ -1,6 +1,7 @@
 package dev.lora4j.lora;
 
 import dev.lora4j.model.CausalLM;
+import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.tensor.Parameter;
 import java.util.ArrayList;
@@ -11,26 +12,29 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A frozen base model with LoRA adapters attached to the linear layers a {@link LoraConfig}
- * selects (PEFT's LoraModel). The base weights are untouched; only the adapters' A and B are
- * parameters.
+ * A frozen base model with LoRA adapters attached to the linear and embedding layers a
+ * {@link LoraConfig} selects (PEFT's LoraModel). The base weights are untouched; only the adapters'
+ * A and B are parameters.
  */
 public final class LoraModel {
     private final CausalLM base;
     private final LoraConfig config;
     private final Map<String, LoraLinear> adapters;
+    private final Map<String, LoraEmbedding> embeddingAdapters;
 
-    private LoraModel(CausalLM base, LoraConfig config, Map<String, LoraLinear> adapters) {
+    private LoraModel(CausalLM base, LoraConfig config, Map<String, LoraLinear> adapters,
+            Map<String, LoraEmbedding> embeddingAdapters) {
         this.base = base;
         this.config = config;
         this.adapters = adapters;
+        this.embeddingAdapters = embeddingAdapters;
     }
 
     /** Attaches freshly initialized adapters (seeded) to every selected layer of {@code base}. */
     public static LoraModel attach(CausalLM base, LoraConfig config, long seed) {
         LoraModel m = attachUninitialized(base, config);
         SplittableRandom rng = new SplittableRandom(seed);
-        for (LoraLinear a : m.adapters.values()) {
+        for (LoraAdapter a : m.allAdapters()) {
             a.initialize(config.initLoraWeights(), rng.split());
         }
         return m;
@@ -48,7 +52,10 @@ public final class LoraModel {
      * several adapters can be held over one base and swapped in ({@link AdapterSet}).
      */
     public static LoraModel detached(CausalLM base, LoraConfig config) {
-        return new LoraModel(base, config, adaptersFor(base.linears(), config));
+        Map<String, LoraLinear> linear = new LinkedHashMap<>();
+        Map<String, LoraEmbedding> embedding = new LinkedHashMap<>();
+        resolve(base.embeddings(), base.linears(), config, embedding, linear);
+        return new LoraModel(base, config, linear, embedding);
     }
 
     /**
@@ -56,19 +63,40 @@ public final class LoraModel {
      * selects (any model's linear layers: a causal LM's, an encoder's), not yet attached.
      */
     public static Map<String, LoraLinear> adaptersFor(List<Linear> linears, LoraConfig config) {
-        Map<String, Linear> byName = new LinkedHashMap<>();
+        Map<String, LoraLinear> adapters = new LinkedHashMap<>();
+        resolve(List.of(), linears, config, new LinkedHashMap<>(), adapters);
+        return adapters;
+    }
+
+    /**
+     * Resolves the targets among all of a model's embeddings and linear layers at once (a target name
+     * must match some module of either kind) and builds one zero-valued adapter per target.
+     */
+    private static void resolve(List<Embedding> embeddings, List<Linear> linears, LoraConfig config,
+            Map<String, LoraEmbedding> embeddingOut, Map<String, LoraLinear> linearOut) {
+        Map<String, Embedding> embeddingByName = new LinkedHashMap<>();
+        Map<String, Linear> linearByName = new LinkedHashMap<>();
         List<ModuleInfo> modules = new ArrayList<>();
+        for (Embedding e : embeddings) {
+            embeddingByName.put(e.name(), e);
+            modules.add(new ModuleInfo(e.name(), ModuleInfo.Kind.EMBEDDING, false));
+        }
         for (Linear l : linears) {
-            byName.put(l.name(), l);
+            linearByName.put(l.name(), l);
             modules.add(new ModuleInfo(l.name(), ModuleInfo.Kind.LINEAR, isOutputHead(l.name())));
         }
-        Map<String, LoraLinear> adapters = new LinkedHashMap<>();
         for (TargetResolver.Target t : TargetResolver.resolve(config, modules)) {
-            Linear l = byName.get(t.module().path());
-            adapters.put(l.name(), new LoraLinear(l.name(), l.inFeatures(), l.outFeatures(), t.rank(), t.scaling(),
-                    config.loraDropout()));
+            String path = t.module().path();
+            if (t.module().kind() == ModuleInfo.Kind.EMBEDDING) {
+                Embedding e = embeddingByName.get(path);
+                embeddingOut.put(path, new LoraEmbedding(path, e.numEmbeddings(), e.dim(), t.rank(), t.scaling(),
+                        e.paddingIdx()));
+            } else {
+                Linear l = linearByName.get(path);
+                linearOut.put(path, new LoraLinear(path, l.inFeatures(), l.outFeatures(), t.rank(), t.scaling(),
+                        config.loraDropout()));
+            }
         }
-        return adapters;
     }
 
     /**
@@ -76,6 +104,12 @@ public final class LoraModel {
      * a base layer carries one adapter at a time).
      */
     public void attach() {
+        for (Embedding e : base.embeddings()) {
+            LoraEmbedding a = embeddingAdapters.get(e.name());
+            if (a != null) {
+                e.setAdapter(a);
+            }
+        }
         for (Linear l : base.linears()) {
             LoraLinear a = adapters.get(l.name());
             if (a != null) {
@@ -86,6 +120,12 @@ public final class LoraModel {
 
     /** True when every adapter of this model sits in its base layer's slot. */
     public boolean attached() {
+        for (Embedding e : base.embeddings()) {
+            LoraEmbedding a = embeddingAdapters.get(e.name());
+            if (a != null && e.adapter() != a) {
+                return false;
+            }
+        }
         for (Linear l : base.linears()) {
             LoraLinear a = adapters.get(l.name());
             if (a != null && l.adapter() != a) {
@@ -105,6 +145,16 @@ public final class LoraModel {
         throw new IllegalArgumentException("no linear layer '" + modulePath + "' in the base model");
     }
 
+    /** The base embedding an embedding adapter belongs to. */
+    public Embedding baseEmbedding(String modulePath) {
+        for (Embedding e : base.embeddings()) {
+            if (e.name().equals(modulePath)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("no embedding '" + modulePath + "' in the base model");
+    }
+
     static boolean isOutputHead(String path) {
         return path.equals("lm_head") || path.endsWith(".lm_head") || path.equals("score") || path.equals("classifier");
     }
@@ -117,15 +167,27 @@ public final class LoraModel {
         return config;
     }
 
-    /** Adapters by module path, in model order. */
+    /** Adapters on linear layers by module path, in model order. */
     public Map<String, LoraLinear> adapters() {
         return Collections.unmodifiableMap(adapters);
+    }
+
+    /** Adapters on embeddings by module path, in model order. */
+    public Map<String, LoraEmbedding> embeddingAdapters() {
+        return Collections.unmodifiableMap(embeddingAdapters);
+    }
+
+    /** Every adapter in model order: the embeddings (which come first in the module tree), then the linear layers. */
+    public List<LoraAdapter> allAdapters() {
+        List<LoraAdapter> all = new ArrayList<>(embeddingAdapters.values());
+        all.addAll(adapters.values());
+        return all;
     }
 
     /** Every trainable tensor: A then B of each adapter, in model order. */
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>();
-        for (LoraLinear a : adapters.values()) {
+        for (LoraAdapter a : allAdapters()) {
             ps.addAll(a.parameters());
         }
         return ps;
@@ -140,14 +202,14 @@ public final class LoraModel {
     }
 
     public void setTraining(boolean training, long seed, long step) {
-        for (LoraLinear a : adapters.values()) {
+        for (LoraAdapter a : allAdapters()) {
             a.setTraining(training, seed, step);
         }
     }
 
     /** PEFT's disable_adapter: the base model's outputs until enabled again. */
     public void setAdaptersEnabled(boolean enabled) {
-        for (LoraLinear a : adapters.values()) {
+        for (LoraAdapter a : allAdapters()) {
             a.setEnabled(enabled);
         }
     }
@@ -160,6 +222,12 @@ public final class LoraModel {
 
     /** Detaches this model's adapters from the base model (layers holding another adapter are left alone). */
     public void detach() {
+        for (Embedding e : base.embeddings()) {
+            LoraEmbedding a = embeddingAdapters.get(e.name());
+            if (a != null && e.adapter() == a) {
+                e.setAdapter(null);
+            }
+        }
         for (Linear l : base.linears()) {
             LoraLinear a = adapters.get(l.name());
             if (a != null && l.adapter() == a) {

@@ -1,5 +1,6 @@
 package dev.lora4j.model;
 
+import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.TokenBatch;
@@ -22,7 +23,7 @@ public interface CausalLM extends AutoCloseable {
 
     /**
      * Propagates {@code dLogits} [rows, vocab] back through the model from the last {@link #forward};
-     * frozen weights get no gradient, adapters attached to the linear layers accumulate theirs.
+     * frozen weights get no gradient, adapters attached to the linear and embedding layers accumulate theirs.
      */
     void backward(Tensor dLogits);
 
@@ -51,6 +52,14 @@ public interface CausalLM extends AutoCloseable {
 
     /** Every linear layer with its module path (as in the checkpoint), in model order. */
     List<Linear> linears();
+
+    /**
+     * Every embedding lookup with its module path, in model order (LoRA may target them). The default,
+     * none, suits a model whose embeddings cannot take an adapter.
+     */
+    default List<Embedding> embeddings() {
+        return List.of();
+    }
 
     @Override
     void close();

@@ -21,12 +21,14 @@ import java.util.List;
  * @param mlpBias           bias on the MLP projections
  * @param rope              rotary embedding, or null for learned absolute positions (GPT-2)
  * @param slidingWindow     attention window, or null when every token sees the whole prefix
+ * @param padTokenId        the token embedding's {@code padding_idx} ({@code pad_token_id} of the Llama
+ *                          family; GPT-2 has none), or null: PyTorch gives that row no gradient
  */
 public record ModelConfig(String source, String modelType, int vocabSize, int hiddenSize, int numLayers,
                           int numHeads, int numKvHeads, int headDim, int intermediateSize, int maxPositions,
                           double normEps, String hiddenAct, boolean tieWordEmbeddings, boolean qkvBias,
                           boolean outputBias, boolean mlpBias, RopeConfig rope, Integer slidingWindow,
-                          Integer bosTokenId, List<Integer> eosTokenIds) {
+                          Integer bosTokenId, List<Integer> eosTokenIds, Integer padTokenId) {
 
     public ModelConfig {
         eosTokenIds = List.copyOf(eosTokenIds);

@@ -34,8 +34,13 @@ final class AdapterGoldens {
         }
     }
 
+    /** The base checkpoint of a golden case: a case "&lt;model&gt;_embedding" adapts that model's token embeddings. */
+    static String baseModel(String name) {
+        return name.endsWith("_embedding") ? name.substring(0, name.length() - "_embedding".length()) : name;
+    }
+
     static Path model(String name) {
-        return golden().resolve("models").resolve(name);
+        return golden().resolve("models").resolve(baseModel(name));
     }
 
     static Path adapters(String name) {

@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * Writes the lora4j-made adapters of the PEFT adapter goldens (golden/peft_adapters/&lt;model&gt;/lora4j_adapter):
  * random, non-trivial A and B (init_lora_weights=false) from a fixed seed, with rsLoRA and rank/alpha
- * patterns on Llama and fan_in_fan_out plus the tied output head on GPT-2. The golden script
+ * patterns on Llama and fan_in_fan_out plus the tied output head on GPT-2, and (the *_embedding cases) LoRA
+ * on the token embeddings beside q_proj / c_attn. The golden script
  * (tools/golden/make_peft_adapter_goldens.py) runs this first, then loads the written adapters into
  * PEFT and records PEFT's loss; {@code PeftAdapterGoldenTest} checks the files are reproduced bit for
  * bit and that lora4j's loss with them equals PEFT's.
@@ -20,7 +21,14 @@ import java.util.Map;
 public final class Lora4jAdapterFixtures {
     private Lora4jAdapterFixtures() {}
 
-    static final List<String> MODELS = List.of("llama_gqa_f32", "gpt2_f32");
+    static final List<String> MODELS = List.of("llama_gqa_f32", "gpt2_f32", "llama_gqa_f32_embedding",
+            "gpt2_f32_embedding");
+
+    /**
+     * init_lora_weights=false draws embedding A and B from N(0, 1), a change ~100x the size of the
+     * embeddings; A is scaled down to keep the model realistic (the golden script does the same).
+     */
+    static final float EMBEDDING_A_SCALE = 0.05f;
 
     static LoraConfig config(String model) {
         return switch (model) {
@@ -34,14 +42,26 @@ public final class Lora4jAdapterFixtures {
                     .withPatterns(Map.of("c_fc", 3), Map.of("lm_head", 7.0))
                     .withInit(InitLoraWeights.RANDOM)
                     .withTask("CAUSAL_LM", "gpt2_f32", true);
+            case "llama_gqa_f32_embedding" -> LoraConfig.of(3, 6, new ModuleSelector.Names(List.of("embed_tokens", "q_proj")))
+                    .withInit(InitLoraWeights.RANDOM)
+                    .withTask("CAUSAL_LM", "llama_gqa_f32", false);
+            case "gpt2_f32_embedding" -> LoraConfig.of(3, 6, new ModuleSelector.Names(List.of("wte", "c_attn")))
+                    .withInit(InitLoraWeights.RANDOM)
+                    .withTask("CAUSAL_LM", "gpt2_f32", true);
             default -> throw new IllegalArgumentException(model);
         };
     }
 
     /** Writes the adapter for {@code model} (base in {@code modelsDir}) into {@code out}. */
     static void write(Path modelsDir, String model, Path out) throws IOException {
-        try (CausalLM base = Models.load(modelsDir.resolve(model))) {
+        try (CausalLM base = Models.load(modelsDir.resolve(AdapterGoldens.baseModel(model)))) {
             LoraModel lora = LoraModel.attach(base, config(model), 20240611L);
+            for (LoraEmbedding e : lora.embeddingAdapters().values()) {
+                float[] a = e.loraA().value();
+                for (int i = 0; i < a.length; i++) {
+                    a[i] *= EMBEDDING_A_SCALE;
+                }
+            }
             PeftAdapterFiles.save(lora, out);
         }
     }

@@ -27,7 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Adapters in PEFT's format against PEFT itself (tools/golden/make_peft_adapter_goldens.py), for a tiny
  * Llama (GQA, rsLoRA, rank/alpha patterns) and a tiny GPT-2 (fan_in_fan_out, rank/alpha patterns, LoRA
- * on the output head tied to the embeddings).
+ * on the output head tied to the embeddings); the *_embedding cases add LoRA on the token embeddings
+ * (more of them in {@link EmbeddingLoraTest}).
  *
  * <p>Tolerances: losses to 2e-5 absolute (~4e-6 relative on losses near 5.5): float32 on both sides with
  * different summation orders through two layers; PyTorch's own float32 and float64 runs of these
@@ -41,7 +42,7 @@ class PeftAdapterGoldenTest {
     Path tmp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32"})
+    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32", "llama_gqa_f32_embedding", "gpt2_f32_embedding"})
     void peftAdapterGivesPeftsLossAndLogits(String name) throws Exception {
         JsonNode expected = expected(name);
         try (CausalLM base = Models.load(model(name))) {
@@ -63,7 +64,7 @@ class PeftAdapterGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32"})
+    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32", "llama_gqa_f32_embedding", "gpt2_f32_embedding"})
     void unknownConfigFieldsWarnAndMathChangingOnesAreRefused(String name) throws Exception {
         Path dir = copyAdapter(adapters(name).resolve("peft_adapter"));
         Path config = dir.resolve(AdapterConfigJson.FILE_NAME);
@@ -82,7 +83,7 @@ class PeftAdapterGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32"})
+    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32", "llama_gqa_f32_embedding", "gpt2_f32_embedding"})
     void lora4jWritesTheCommittedAdapterBitForBit(String name) throws Exception {
         Path out = tmp.resolve("written");
         Lora4jAdapterFixtures.write(AdapterGoldens.golden().resolve("models"), name, out);

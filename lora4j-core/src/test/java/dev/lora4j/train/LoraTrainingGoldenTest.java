@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lora4j.kernels.CrossEntropy;
 import dev.lora4j.lora.LoraModel;
 import dev.lora4j.lora.PeftAdapterFiles;
@@ -25,7 +26,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * LoRA training against PEFT + PyTorch (tools/golden/make_lora_train_goldens.py): the same PEFT-saved
  * adapter on the same tiny checkpoint must give the same gradient for every LoRA tensor, and 20
- * AdamW steps the same losses.
+ * AdamW steps the same losses. The *_embedding cases adapt the token embeddings (embed_tokens, wte;
+ * PEFT's lora_embedding_A/B) beside q_proj / c_attn; *_pad sets pad_token_id to a token of the batch,
+ * whose column of lora_embedding_A then gets no gradient (the embedding's padding_idx).
  *
  * <p>Tolerances: gradients to 1e-4·max(1, |g|∞ of that tensor) — float32 on both sides but with
  * different summation orders through two transformer layers; losses to 1e-4 absolute over 20 steps (PyTorch float32 and float64 runs of the same golden differ by up to 1.6e-5),
@@ -39,11 +42,35 @@ class LoraTrainingGoldenTest {
         return Path.of(LoraTrainingGoldenTest.class.getResource(path).toURI());
     }
 
+    /**
+     * The case's base checkpoint; with config_overrides (e.g. a pad_token_id, which makes that row the
+     * embedding's padding_idx) a copy whose config.json has them.
+     */
+    private Path baseModel(JsonNode expected) throws Exception {
+        Path dir = resource("/golden/models/" + expected.get("base_model").asText());
+        JsonNode overrides = expected.get("config_overrides");
+        if (overrides == null || overrides.isEmpty()) {
+            return dir;
+        }
+        Path copy = Files.createDirectories(tmp.resolve("base"));
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode) json.readTree(copy.resolve("config.json").toFile());
+        config.setAll((ObjectNode) overrides);
+        Files.writeString(copy.resolve("config.json"), json.writeValueAsString(config));
+        return copy;
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32"})
+    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32", "llama_gqa_f32_embedding", "gpt2_f32_embedding",
+            "llama_gqa_f32_embedding_pad"})
     void loraGradientsMatchPeft(String name) throws Exception {
         JsonNode expected = new ObjectMapper().readTree(resource("/golden/lora_train/" + name + "/expected.json").toFile());
-        try (CausalLM base = Models.load(resource("/golden/models/" + name))) {
+        try (CausalLM base = Models.load(baseModel(expected))) {
             LoraModel lora = PeftAdapterFiles.load(base, resource("/golden/lora_train/" + name + "/initial_adapter"), w -> {});
             List<Example> data = JsonlDataset.read(resource("/golden/lora_train/" + name + "/train.jsonl"),
                     base.config().vocabSize());
@@ -74,10 +101,11 @@ class LoraTrainingGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32"})
+    @ValueSource(strings = {"llama_gqa_f32", "gpt2_f32", "llama_gqa_f32_embedding", "gpt2_f32_embedding",
+            "llama_gqa_f32_embedding_pad"})
     void twentyAdamWStepsGiveTheLossesOfPeft(String name) throws Exception {
         JsonNode expected = new ObjectMapper().readTree(resource("/golden/lora_train/" + name + "/expected.json").toFile());
-        try (CausalLM base = Models.load(resource("/golden/models/" + name))) {
+        try (CausalLM base = Models.load(baseModel(expected))) {
             LoraModel lora = PeftAdapterFiles.load(base, resource("/golden/lora_train/" + name + "/initial_adapter"), w -> {});
             List<Example> data = JsonlDataset.read(resource("/golden/lora_train/" + name + "/train.jsonl"),
                     base.config().vocabSize());

@@ -47,7 +47,8 @@ public final class Gpt2Architecture implements Architecture {
                 c.optPositiveDouble("layer_norm_epsilon", 1e-5), act,
                 c.optBoolean("tie_word_embeddings", true),
                 true, true, true, null, null,
-                c.optIntOrNull("bos_token_id"), c.optIntList("eos_token_id"));
+                c.optIntOrNull("bos_token_id"), c.optIntList("eos_token_id"),
+                null);  // GPT-2's wte has no padding_idx
     }
 
     /** The GELU variant of an activation_function name. */

@@ -105,6 +105,14 @@ public final class Gpt2Model implements CausalLM {
         for (int i = blocks.length - 1; i >= 0; i--) {
             dh = blocks[i].backward(dh);
         }
+        // Both tables are frozen: only LoRA adapters on them (if any) take this gradient.
+        wte.backward(dh);
+        wpe.backward(dh);
+    }
+
+    @Override
+    public List<Embedding> embeddings() {
+        return List.of(wte, wpe);
     }
 
     @Override

@@ -57,7 +57,7 @@ public final class LlamaArchitecture implements Architecture {
                 qwen2 || attentionBias, attentionBias,
                 !qwen2 && c.optBoolean("mlp_bias", false),
                 RopeConfig.parse(c, 10000.0), window,
-                c.optIntOrNull("bos_token_id"), c.optIntList("eos_token_id"));
+                c.optIntOrNull("bos_token_id"), c.optIntList("eos_token_id"), c.optIntOrNull("pad_token_id"));
     }
 
     /** The attention window, or null when attention is global. */

@@ -37,7 +37,7 @@ public final class LlamaModel implements CausalLM {
         this.config = c;
         this.weights = w;
         Tensor embedding = w.require("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
-        embedTokens = new Embedding("model.embed_tokens", embedding);
+        embedTokens = new Embedding("model.embed_tokens", embedding, c.padTokenId());
         RotaryEmbedding rope = new RotaryEmbedding(c.rope().inverseFrequencies(c.headDim()), c.rope().attentionScaling());
         layers = new LlamaBlock[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
@@ -98,7 +98,13 @@ public final class LlamaModel implements CausalLM {
         for (int i = layers.length - 1; i >= 0; i--) {
             dh = layers[i].backward(dh);
         }
-        // The token embedding is frozen: the gradient stops here (LoRA on embeddings hooks in here).
+        // The token table is frozen: only a LoRA adapter on it (if any) takes this gradient.
+        embedTokens.backward(dh);
+    }
+
+    @Override
+    public List<Embedding> embeddings() {
+        return List.of(embedTokens);
     }
 
     @Override
