@@ -40,13 +40,18 @@ public final class LayerNormLayer {
     }
 
     public Tensor forward(Tensor x) {
+        Tensor y = output.matrix(x.dim(0), x.dim(1));
+        forward(x, y);
+        return y;
+    }
+
+    /** As {@link #forward(Tensor)} into a given output (e.g. a block's output that must outlive the block). */
+    public void forward(Tensor x, Tensor y) {
         int rows = x.dim(0);
-        Tensor y = output.matrix(rows, x.dim(1));
         savedMean = mean.vector(rows);
         savedInvStd = invStd.vector(rows);
         LayerNorm.forward(x, weight, bias, eps, y, savedMean, savedInvStd);
         savedInput = x;
-        return y;
     }
 
     public Tensor backward(Tensor dy) {
