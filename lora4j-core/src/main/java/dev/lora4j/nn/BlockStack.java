@@ -14,6 +14,10 @@ import java.util.List;
  * the same input (dropout masks are a function of seed, step and element, not of a draw count, and
  * nothing in a training forward advances any state), so the gradients are bit-identical to keep mode.
  *
+ * <p>The last block is not re-run: its internals are still in the shared buffers when backward
+ * starts, since nothing between a model's forward and its backward (final norm, head, loss) writes
+ * block buffers. So recomputation costs the forward of all blocks but the last.
+ *
  * <p>In recompute mode each block also lets go of what its layers saved beyond the shared buffers (an
  * adapter's dropout mask and masked input) as soon as it is done, so those do not pile up either.
  */
@@ -33,6 +37,8 @@ public final class BlockStack<B extends BlockStack.Block> {
     private final List<B> blocks;
     private final Tensor[] inputs;
     private TokenBatch batch;
+    /** The policy the last forward ran under (what backward must match, even if the policy changed since). */
+    private boolean recomputing;
 
     public BlockStack(ActivationMemory memory, List<B> blocks) {
         this.memory = memory;
@@ -55,11 +61,13 @@ public final class BlockStack<B extends BlockStack.Block> {
     /** Runs every block in order; returns the last block's output. */
     public Tensor forward(Tensor x, TokenBatch batch) {
         this.batch = batch;
+        this.recomputing = memory.recomputes();
         Tensor h = x;
-        for (int i = 0; i < blocks.size(); i++) {
+        int last = blocks.size() - 1;
+        for (int i = 0; i <= last; i++) {
             inputs[i] = h;
             h = blocks.get(i).forward(h, batch);
-            if (memory.recomputes()) {
+            if (recomputing && i < last) {
                 forgetSaved(blocks.get(i));
             }
         }
@@ -69,13 +77,14 @@ public final class BlockStack<B extends BlockStack.Block> {
     /** Backward through every block from the last; returns the gradient of the first block's input. */
     public Tensor backward(Tensor dOut) {
         Tensor d = dOut;
-        for (int i = blocks.size() - 1; i >= 0; i--) {
+        int last = blocks.size() - 1;
+        for (int i = last; i >= 0; i--) {
             B block = blocks.get(i);
-            if (memory.recomputes()) {
+            if (recomputing && i < last) {
                 block.forward(inputs[i], batch);
             }
             d = block.backward(d);
-            if (memory.recomputes()) {
+            if (recomputing) {
                 forgetSaved(block);
             }
         }

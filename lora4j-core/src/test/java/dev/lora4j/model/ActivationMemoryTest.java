@@ -11,11 +11,14 @@ import dev.lora4j.lora.LoraConfig;
 import dev.lora4j.lora.LoraModel;
 import dev.lora4j.lora.ModuleSelector;
 import dev.lora4j.nn.TokenBatch;
+import dev.lora4j.tensor.Parameter;
 import dev.lora4j.tensor.Tensor;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -25,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Activation recomputation must actually save memory: after a training forward and backward, the
  * activation buffers a model holds ({@link dev.lora4j.nn.ActivationMemory#bytesHeld}) and the live Java
  * heap are both much smaller with recomputation than without. An 8-layer Llama with random weights
- * (hidden 128, MLP 344, 2 × 128 rows), LoRA with dropout on q, v and down projections.
+ * (hidden 128, MLP 344, 2 × 64 rows), LoRA with dropout on q, v and down projections.
  */
 class ActivationMemoryTest {
     private static final int LAYERS = 8;
@@ -34,7 +37,7 @@ class ActivationMemoryTest {
     private static final int KV = 64;      // 4 heads of 32, 2 key/value heads: grouped-query attention
     private static final int VOCAB = 96;
     private static final int BATCH = 2;
-    private static final int SEQ = 128;
+    private static final int SEQ = 64;
 
     @Test
     void recomputationHoldsOneBlockOfInternalsPlusEachBlocksInput(@TempDir Path dir) throws Exception {
@@ -52,10 +55,16 @@ class ActivationMemoryTest {
             step(model, batch);
             keepBytes = model.activationMemory().bytesHeld();
             keepHeap = liveHeap();
+            List<float[]> keepGradients = gradients(lora);
             model.activationMemory().setRecompute(true);
             step(model, batch);
             recomputeBytes = model.activationMemory().bytesHeld();
             recomputeHeap = liveHeap();
+            // And, eight blocks deep, the same gradients to the bit (see also RecomputeTest).
+            List<float[]> recomputeGradients = gradients(lora);
+            for (int i = 0; i < keepGradients.size(); i++) {
+                assertThat(recomputeGradients.get(i)).as("gradient %d", i).containsExactly(keepGradients.get(i));
+            }
         }
         long rowBytes = (long) BATCH * SEQ * Float.BYTES;
         // Per block, in floats per row: two norm outputs (2·128) + q, k, v and the attention output
@@ -69,11 +78,21 @@ class ActivationMemoryTest {
                 .isGreaterThanOrEqualTo((LAYERS - 1) * blockInternals);
         assertThat(recomputeBytes).isLessThan(keepBytes / 4);
         assertThat(recomputeBytes).isGreaterThanOrEqualTo(blockInternals + LAYERS * keptOutput);
-        // The live heap shrinks by at least those buffers (~13 MB here) — more in fact, since the LoRA
+        // The live heap shrinks by at least those buffers (~6 MB here) — more in fact, since the LoRA
         // dropout masks and masked inputs (not counted by bytesHeld) no longer pile up per layer either.
         // Half the counted difference as the bar leaves room for collector noise (a few MB at most).
         assertThat(keepHeap - recomputeHeap).as("live heap: keep %d, recompute %d", keepHeap, recomputeHeap)
                 .isGreaterThan((keepBytes - recomputeBytes) / 2);
+    }
+
+    /** Copies of every adapter gradient, which are then zeroed for the next step. */
+    private static List<float[]> gradients(LoraModel lora) {
+        List<float[]> out = new ArrayList<>();
+        for (Parameter p : lora.parameters()) {
+            out.add(p.grad().clone());
+        }
+        lora.zeroGrad();
+        return out;
     }
 
     private static void step(CausalLM model, TokenBatch batch) {
