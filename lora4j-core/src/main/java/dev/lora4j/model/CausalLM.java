@@ -1,6 +1,5 @@
 package dev.lora4j.model;
 
-import dev.lora4j.nn.ActivationMemory;
 import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.TokenBatch;
@@ -28,6 +27,14 @@ public interface CausalLM extends AutoCloseable {
     void backward(Tensor dLogits);
 
     /**
+     * The model's activation policy: keep every block's activations for backward (the default), or
+     * keep only each block's input and recompute the block's forward during backward
+     * ({@code activationMemory().setRecompute(true)}: about one more forward per step for much less
+     * activation memory, with bit-identical gradients).
+     */
+    dev.lora4j.nn.ActivationMemory activationMemory();
+
+    /**
      * An empty KV cache for {@code batchSize} sequences of up to {@code capacity} tokens each. The
      * default refuses: a model that cannot generate incrementally says so by name.
      */
@@ -49,14 +56,6 @@ public interface CausalLM extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " (" + config().modelType()
                 + ") does not support KV-cache generation");
     }
-
-    /**
-     * The model's activation policy: keep every block's activations for backward (the default), or
-     * keep only each block's input and recompute the block's forward during backward
-     * ({@code activationMemory().setRecompute(true)}: about one more forward per step for much less
-     * activation memory, with bit-identical gradients).
-     */
-    ActivationMemory activationMemory();
 
     /** Every linear layer with its module path (as in the checkpoint), in model order. */
     List<Linear> linears();
