@@ -26,9 +26,11 @@ import java.util.Locale;
  * cross-entropy (fused with its gradient), backward, an AdamW step and zeroing the gradients.
  *
  * <pre>
- *   LoraTrainStep MODEL_DIR [--warmup N] [--reps N] [--profile]
- *   LoraTrainStep MODEL_DIR --long 200 [--report-at 20]   resident memory over a long run
+ *   LoraTrainStep MODEL_DIR [--warmup N] [--reps N] [--recompute]
+ *   LoraTrainStep MODEL_DIR --long 200 [--report-at 20] [--recompute]   resident memory over a long run
  * </pre>
+ * {@code --recompute} turns on activation recomputation (each block's forward re-run in backward): the
+ * step takes longer and needs far less heap, so run it with a smaller {@code -Xmx} to see the peak RSS gain.
  * The model directory is written by tools/bench/make_bench_model.py (config.json, model.safetensors,
  * tokens.json with the batch). Prints one JSON line: median and min step seconds, every step's time,
  * and peak resident memory (VmHWM from /proc/self/status, MiB) of this process.
@@ -38,7 +40,7 @@ public final class LoraTrainStep {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 1) {
-            System.err.println("usage: LoraTrainStep MODEL_DIR [--warmup N] [--reps N] [--long STEPS [--report-at N]]");
+            System.err.println("usage: LoraTrainStep MODEL_DIR [--warmup N] [--reps N] [--long STEPS [--report-at N]] [--recompute]");
             System.exit(2);
         }
         Path dir = Path.of(args[0]);
@@ -46,12 +48,14 @@ public final class LoraTrainStep {
         int reps = 10;
         int longSteps = 0;
         int reportAt = 20;
+        boolean recompute = false;
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--long" -> longSteps = Integer.parseInt(args[++i]);
                 case "--report-at" -> reportAt = Integer.parseInt(args[++i]);
+                case "--recompute" -> recompute = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -72,6 +76,7 @@ public final class LoraTrainStep {
         TokenBatch tokens = TokenBatch.of(batch, seqLen, ids, null, null);
 
         try (CausalLM base = Models.load(dir)) {
+            base.activationMemory().setRecompute(recompute);
             LoraConfig config = LoraConfig.of(8, 16, new ModuleSelector.Names(List.of("q_proj", "v_proj")));
             LoraModel model = LoraModel.attach(base, config, 0);
             AdamW optimizer = new AdamW(model.parameters(), 0.01);
@@ -87,9 +92,9 @@ public final class LoraTrainStep {
                 return loss / targetCount;
             };
             if (longSteps > 0) {
-                runLong(step, longSteps, reportAt);
+                runLong(step, longSteps, reportAt, recompute);
             } else {
-                runTimed(step, warmup, reps);
+                runTimed(step, warmup, reps, recompute);
             }
         }
     }
@@ -98,7 +103,7 @@ public final class LoraTrainStep {
         double run();
     }
 
-    private static void runTimed(Step step, int warmup, int reps) {
+    private static void runTimed(Step step, int warmup, int reps, boolean recompute) {
         List<Double> times = new ArrayList<>();
         double loss = Double.NaN;
         for (int i = 0; i < warmup + reps; i++) {
@@ -124,14 +129,14 @@ public final class LoraTrainStep {
             ts.append(ts.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.4f", t));
         }
         System.out.printf(Locale.ROOT,
-                "{\"side\": \"lora4j\", \"threads\": %d, \"median_s\": %.5f, \"min_s\": %.5f, \"times_s\": [%s], "
+                "{\"side\": \"lora4j\", \"recompute\": %b, \"threads\": %d, \"median_s\": %.5f, \"min_s\": %.5f, \"times_s\": [%s], "
                         + "\"last_loss\": %.6f, \"peak_rss_mib\": %.1f, \"max_heap_mib\": %d}%n",
-                Parallel.threads(), median, sorted[0], ts, loss, procStatusMib("VmHWM"),
+                recompute, Parallel.threads(), median, sorted[0], ts, loss, procStatusMib("VmHWM"),
                 Runtime.getRuntime().maxMemory() >> 20);
     }
 
     /** Resident memory after {@code reportAt} steps and every so often until {@code steps}. */
-    private static void runLong(Step step, int steps, int reportAt) {
+    private static void runLong(Step step, int steps, int reportAt, boolean recompute) {
         double atReport = Double.NaN;
         long t0 = System.nanoTime();
         for (int i = 1; i <= steps; i++) {
@@ -147,9 +152,9 @@ public final class LoraTrainStep {
         }
         double end = procStatusMib("VmRSS");
         System.out.printf(Locale.ROOT,
-                "{\"side\": \"lora4j\", \"long_steps\": %d, \"rss_at_%d_mib\": %.1f, \"rss_at_%d_mib\": %.1f, "
+                "{\"side\": \"lora4j\", \"recompute\": %b, \"long_steps\": %d, \"rss_at_%d_mib\": %.1f, \"rss_at_%d_mib\": %.1f, "
                         + "\"growth_pct\": %.2f, \"peak_rss_mib\": %.1f}%n",
-                steps, reportAt, atReport, steps, end, 100 * (end - atReport) / atReport, procStatusMib("VmHWM"));
+                recompute, steps, reportAt, atReport, steps, end, 100 * (end - atReport) / atReport, procStatusMib("VmHWM"));
     }
 
     /** Bytes allocated on the heap so far by all live threads (the caller and the kernel helpers). */

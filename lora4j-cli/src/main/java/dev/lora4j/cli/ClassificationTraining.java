@@ -70,6 +70,7 @@ final class ClassificationTraining {
         Files.createDirectories(a.output);
         long started = System.nanoTime();
         try (TextClassifier classifier = TextClassifier.load(a.model, pooling, names, a.seqLen, a.seed)) {
+            classifier.model().encoder().activationMemory().setRecompute(a.recompute);
             Tuning tuning = switch (a.method) {
                 case "lora" -> LoraTuning.attach(classifier, loraConfig(), a.seed);
                 case "full" -> FullTuning.attach(classifier);
@@ -103,6 +104,7 @@ final class ClassificationTraining {
                 summary.put("eval_macro_f1_after", r.after().macroF1());
                 System.err.print(r.after().table());
             }
+            summary.put("recompute", a.recompute);
             summary.put("seconds", (System.nanoTime() - started) / 1e9);
             summary.put("peak_rss_mib", ResourceUsage.peakResidentBytes() / (1024.0 * 1024.0));
             summary.put("output", a.output.toAbsolutePath().toString());

@@ -28,6 +28,14 @@ public interface CausalLM extends AutoCloseable {
     void backward(Tensor dLogits);
 
     /**
+     * The model's activation policy: keep every block's activations for backward (the default), or
+     * keep only each block's input and recompute the block's forward during backward
+     * ({@code activationMemory().setRecompute(true)}: about one more forward per step for much less
+     * activation memory, with bit-identical gradients).
+     */
+    dev.lora4j.nn.ActivationMemory activationMemory();
+
+    /**
      * An empty KV cache for {@code batchSize} sequences of up to {@code capacity} tokens each. The
      * default refuses: a model that cannot generate incrementally says so by name.
      */

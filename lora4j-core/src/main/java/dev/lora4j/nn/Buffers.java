@@ -67,4 +67,10 @@ public final class Buffers {
     public static String roleOf(String modulePath) {
         return modulePath.replaceAll("\\.\\d+(?=\\.|$)", ".*");
     }
+
+    /** The enclosing module of {@code modulePath} ({@code a.b.c} → {@code a.b}; a top-level name is its own). */
+    public static String parentPath(String modulePath) {
+        int dot = modulePath.lastIndexOf('.');
+        return dot < 0 ? modulePath : modulePath.substring(0, dot);
+    }
 }

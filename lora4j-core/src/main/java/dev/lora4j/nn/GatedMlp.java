@@ -13,14 +13,20 @@ public final class GatedMlp {
     private final Linear gate;
     private final Linear up;
     private final Linear down;
+    private final ActivationMemory.Slot hidden;
     private Tensor savedGate;
     private Tensor savedUp;
-    private Tensor hidden;
 
     public GatedMlp(Linear gate, Linear up, Linear down) {
+        this(gate, up, down, new ActivationMemory());
+    }
+
+    /** As above, with the buffers backward reads placed by a model's activation policy. */
+    public GatedMlp(Linear gate, Linear up, Linear down, ActivationMemory memory) {
         this.gate = gate;
         this.up = up;
         this.down = down;
+        this.hidden = memory.slot(Buffers.parentPath(down.name()), "hidden");
     }
 
     public Tensor forward(Tensor x) {
@@ -28,7 +34,7 @@ public final class GatedMlp {
         Tensor u = up.forward(x);
         // h is read again in backward only by an adapter on the down projection; otherwise one
         // buffer serves every layer, as does the down projection's output (only added to the residual).
-        Tensor h = down.adapter() != null ? (hidden = Buffers.reuse(hidden, g.dim(0), g.dim(1)))
+        Tensor h = down.adapter() != null ? hidden.matrix(g.dim(0), g.dim(1))
                 : Buffers.shared("GatedMlp.hidden", g.dim(0), g.dim(1));
         Activations.silu(g, h);
         Elementwise.mul(h, u, h);                 // h = silu(g) ⊙ u, in place

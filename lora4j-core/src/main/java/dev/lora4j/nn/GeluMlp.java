@@ -11,18 +11,24 @@ public final class GeluMlp {
     private final Linear fc;
     private final Linear proj;
     private final Gelu gelu;
+    private final ActivationMemory.Slot activatedSlot;
     private Tensor savedPreActivation;
-    private Tensor activated;
 
     public GeluMlp(Linear fc, Linear proj, Gelu gelu) {
+        this(fc, proj, gelu, new ActivationMemory());
+    }
+
+    /** As above, with the buffers backward reads placed by a model's activation policy. */
+    public GeluMlp(Linear fc, Linear proj, Gelu gelu, ActivationMemory memory) {
         this.fc = fc;
         this.proj = proj;
         this.gelu = gelu;
+        this.activatedSlot = memory.slot(Buffers.parentPath(proj.name()), "activated");
     }
 
     public Tensor forward(Tensor x) {
         Tensor h = fc.forward(x);
-        activated = Buffers.reuse(activated, h.dim(0), h.dim(1));
+        Tensor activated = activatedSlot.matrix(h.dim(0), h.dim(1));
         if (gelu == Gelu.TANH) {
             Activations.geluTanh(h, activated);
         } else {

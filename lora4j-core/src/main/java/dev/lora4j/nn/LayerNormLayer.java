@@ -12,17 +12,27 @@ public final class LayerNormLayer {
     private final Tensor weight;
     private final Tensor bias;
     private final float eps;
+    private final ActivationMemory.Slot output;
+    private final ActivationMemory.Slot mean;
+    private final ActivationMemory.Slot invStd;
     private Tensor savedInput;
     private float[] savedMean;
     private float[] savedInvStd;
-    private Tensor output;
     private Tensor inputGradient;
 
     public LayerNormLayer(String name, Tensor weight, Tensor biasOrNull, float eps) {
+        this(name, weight, biasOrNull, eps, new ActivationMemory());
+    }
+
+    /** As above, with the output and statistics buffers placed by a model's activation policy. */
+    public LayerNormLayer(String name, Tensor weight, Tensor biasOrNull, float eps, ActivationMemory memory) {
         this.name = name;
         this.weight = weight;
         this.bias = biasOrNull;
         this.eps = eps;
+        this.output = memory.slot(name, "output");
+        this.mean = memory.slot(name, "mean");
+        this.invStd = memory.slot(name, "invStd");
     }
 
     public String name() {
@@ -30,13 +40,18 @@ public final class LayerNormLayer {
     }
 
     public Tensor forward(Tensor x) {
+        Tensor y = output.matrix(x.dim(0), x.dim(1));
+        forward(x, y);
+        return y;
+    }
+
+    /** As {@link #forward(Tensor)} into a given output (e.g. a block's output that must outlive the block). */
+    public void forward(Tensor x, Tensor y) {
         int rows = x.dim(0);
-        output = Buffers.reuse(output, rows, x.dim(1));
-        savedMean = Buffers.reuse(savedMean, rows);
-        savedInvStd = Buffers.reuse(savedInvStd, rows);
-        LayerNorm.forward(x, weight, bias, eps, output, savedMean, savedInvStd);
+        savedMean = mean.vector(rows);
+        savedInvStd = invStd.vector(rows);
+        LayerNorm.forward(x, weight, bias, eps, y, savedMean, savedInvStd);
         savedInput = x;
-        return output;
     }
 
     public Tensor backward(Tensor dy) {

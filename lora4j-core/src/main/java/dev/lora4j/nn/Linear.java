@@ -21,8 +21,8 @@ public final class Linear {
     private final Tensor bias;
     private final boolean storedTransposed;
     private LinearAdapter adapter;
+    private final ActivationMemory.Slot output;
     private Tensor savedInput;
-    private Tensor output;
 
     /**
      * @param name             module path, e.g. {@code model.layers.0.self_attn.q_proj}
@@ -32,6 +32,11 @@ public final class Linear {
      *                         PEFT's {@code fan_in_fan_out})
      */
     public Linear(String name, Tensor weight, Tensor biasOrNull, boolean storedTransposed) {
+        this(name, weight, biasOrNull, storedTransposed, new ActivationMemory());
+    }
+
+    /** As above, with the output buffer of {@link #forward(Tensor)} placed by a model's activation policy. */
+    public Linear(String name, Tensor weight, Tensor biasOrNull, boolean storedTransposed, ActivationMemory memory) {
         if (weight.rank() != 2) {
             throw new IllegalArgumentException(name + ": weight must be a matrix, got " + weight);
         }
@@ -42,6 +47,7 @@ public final class Linear {
         this.weight = weight;
         this.bias = biasOrNull;
         this.storedTransposed = storedTransposed;
+        this.output = memory.slot(name, "output");
     }
 
     public String name() {
@@ -80,9 +86,9 @@ public final class Linear {
 
     /** y [rows, out] = x [rows, in] · Wᵀ + b (+ adapter), in this layer's output buffer. Keeps x for backward. */
     public Tensor forward(Tensor x) {
-        output = Buffers.reuse(output, x.dim(0), outFeatures());
-        forward(x, output);
-        return output;
+        Tensor y = output.matrix(x.dim(0), outFeatures());
+        forward(x, y);
+        return y;
     }
 
     /** As {@link #forward(Tensor)} into a given output, which may be a column slice of a wider buffer. */
@@ -112,9 +118,12 @@ public final class Linear {
         return savedInput;
     }
 
-    /** Drops the saved input so its buffer can be freed. */
+    /** Drops the saved input, and what the adapter saved, so their buffers can be freed. */
     public void clearSaved() {
         savedInput = null;
+        if (adapter != null) {
+            adapter.clearSaved();
+        }
     }
 
     /** y[r, :] += b for every row; y is F32 with unit column stride. */

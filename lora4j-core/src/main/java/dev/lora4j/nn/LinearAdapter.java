@@ -13,4 +13,7 @@ public interface LinearAdapter {
 
     /** {@code dx += d adapter(x)/dx · dy}, and accumulates the adapter's own gradients. */
     void backward(Tensor dy, Tensor x, Tensor dx);
+
+    /** Lets go of what forward saved for backward (activation recomputation will run forward again). */
+    default void clearSaved() {}
 }

@@ -11,15 +11,23 @@ public final class RmsNormLayer {
     private final String name;
     private final Tensor weight;
     private final float eps;
+    private final ActivationMemory.Slot output;
+    private final ActivationMemory.Slot invRms;
     private Tensor savedInput;
     private float[] savedInvRms;
-    private Tensor output;
     private Tensor inputGradient;
 
     public RmsNormLayer(String name, Tensor weight, float eps) {
+        this(name, weight, eps, new ActivationMemory());
+    }
+
+    /** As above, with the output and 1/rms buffers placed by a model's activation policy. */
+    public RmsNormLayer(String name, Tensor weight, float eps, ActivationMemory memory) {
         this.name = name;
         this.weight = weight;
         this.eps = eps;
+        this.output = memory.slot(name, "output");
+        this.invRms = memory.slot(name, "invRms");
     }
 
     public String name() {
@@ -27,11 +35,11 @@ public final class RmsNormLayer {
     }
 
     public Tensor forward(Tensor x) {
-        output = Buffers.reuse(output, x.dim(0), x.dim(1));
-        savedInvRms = Buffers.reuse(savedInvRms, x.dim(0));
-        RmsNorm.forward(x, weight, eps, output, savedInvRms);
+        Tensor y = output.matrix(x.dim(0), x.dim(1));
+        savedInvRms = invRms.vector(x.dim(0));
+        RmsNorm.forward(x, weight, eps, y, savedInvRms);
         savedInput = x;
-        return output;
+        return y;
     }
 
     /** dx = d norm / dx · dy (overwritten). */

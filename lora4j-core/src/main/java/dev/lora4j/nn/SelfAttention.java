@@ -26,6 +26,8 @@ public final class SelfAttention {
     private final int headDim;
     private final RotaryEmbedding rope;
     private final float scale;
+    private final ActivationMemory.Slot outSlot;
+    private final ActivationMemory.Slot lseSlot;
 
     private TokenBatch savedBatch;
     private RopeTable savedTable;
@@ -36,7 +38,7 @@ public final class SelfAttention {
     private float[] savedLse;
 
     private SelfAttention(Linear q, Linear k, Linear v, Linear qkv, Linear o, int nHeads, int nKvHeads, int headDim,
-                          RotaryEmbedding ropeOrNull) {
+                          RotaryEmbedding ropeOrNull, ActivationMemory memory) {
         this.qProj = q;
         this.kProj = k;
         this.vProj = v;
@@ -47,23 +49,38 @@ public final class SelfAttention {
         this.headDim = headDim;
         this.rope = ropeOrNull;
         this.scale = (float) (1.0 / Math.sqrt(headDim));
+        String path = Buffers.parentPath(o.name());  // the attention module: its output projection's parent
+        this.outSlot = memory.slot(path, "out");
+        this.lseSlot = memory.slot(path, "lse");
     }
 
     /** Separate q/k/v projections (Llama family). */
     public static SelfAttention separate(Linear q, Linear k, Linear v, Linear o, int nHeads, int nKvHeads, int headDim,
                                          RotaryEmbedding ropeOrNull) {
+        return separate(q, k, v, o, nHeads, nKvHeads, headDim, ropeOrNull, new ActivationMemory());
+    }
+
+    /** As above, with the buffers backward reads placed by a model's activation policy. */
+    public static SelfAttention separate(Linear q, Linear k, Linear v, Linear o, int nHeads, int nKvHeads, int headDim,
+                                         RotaryEmbedding ropeOrNull, ActivationMemory memory) {
         check(q.outFeatures() == nHeads * headDim, "q projection", q);
         check(k.outFeatures() == nKvHeads * headDim, "k projection", k);
         check(v.outFeatures() == nKvHeads * headDim, "v projection", v);
         check(o.inFeatures() == nHeads * headDim, "output projection", o);
-        return new SelfAttention(q, k, v, null, o, nHeads, nKvHeads, headDim, ropeOrNull);
+        return new SelfAttention(q, k, v, null, o, nHeads, nKvHeads, headDim, ropeOrNull, memory);
     }
 
     /** One fused projection with output columns q | k | v (GPT-2's c_attn); no key/value grouping. */
     public static SelfAttention fused(Linear qkv, Linear o, int nHeads, int headDim, RotaryEmbedding ropeOrNull) {
+        return fused(qkv, o, nHeads, headDim, ropeOrNull, new ActivationMemory());
+    }
+
+    /** As above, with the buffers backward reads placed by a model's activation policy. */
+    public static SelfAttention fused(Linear qkv, Linear o, int nHeads, int headDim, RotaryEmbedding ropeOrNull,
+                                      ActivationMemory memory) {
         check(qkv.outFeatures() == 3 * nHeads * headDim, "fused qkv projection", qkv);
         check(o.inFeatures() == nHeads * headDim, "output projection", o);
-        return new SelfAttention(null, null, null, qkv, o, nHeads, nHeads, headDim, ropeOrNull);
+        return new SelfAttention(null, null, null, qkv, o, nHeads, nHeads, headDim, ropeOrNull, memory);
     }
 
     private static void check(boolean ok, String what, Linear layer) {
@@ -96,8 +113,8 @@ public final class SelfAttention {
             Rope.apply(q, batch.positions(), nHeads, headDim, table);
             Rope.apply(k, batch.positions(), nKvHeads, headDim, table);
         }
-        Tensor out = Buffers.reuse(savedOut, rows, qWidth);
-        float[] lse = Buffers.reuse(savedLse, batch.batchSize() * nHeads * batch.seqLen());
+        Tensor out = outSlot.matrix(rows, qWidth);
+        float[] lse = lseSlot.vector(batch.batchSize() * nHeads * batch.seqLen());
         Attention.forward(q, k, v, out, batch.batchSize(), batch.seqLen(), batch.seqLen(), nHeads, nKvHeads, headDim,
                 true, batch.attentionMask(), scale, lse);
         savedBatch = batch;

@@ -17,6 +17,9 @@ package dev.lora4j.train;
  * @param seed            adapter init, data order and dropout masks
  * @param evalEvery       evaluate on the held-out set every N steps (0: only at start and end)
  * @param checkpointEvery save a resumable checkpoint every N steps (0: never)
+ * @param recompute       activation recomputation: keep only each block's input and re-run the block's
+ *                        forward in backward (about one more forward per step, much less activation
+ *                        memory); the gradients, and so the whole run, are bit-identical either way
  */
 public record TrainOptions(
         int steps,
@@ -31,7 +34,8 @@ public record TrainOptions(
         double maxGradNorm,
         long seed,
         int evalEvery,
-        int checkpointEvery) {
+        int checkpointEvery,
+        boolean recompute) {
 
     public TrainOptions {
         if (steps < 0 || epochs < 0 || (steps == 0 && epochs == 0)) {
@@ -45,8 +49,22 @@ public record TrainOptions(
         }
     }
 
+    /** Without activation recomputation. */
+    public TrainOptions(int steps, double epochs, int batchSize, int gradAccum, int seqLen, double lr,
+                        LrSchedule schedule, int warmupSteps, double weightDecay, double maxGradNorm, long seed,
+                        int evalEvery, int checkpointEvery) {
+        this(steps, epochs, batchSize, gradAccum, seqLen, lr, schedule, warmupSteps, weightDecay, maxGradNorm, seed,
+                evalEvery, checkpointEvery, false);
+    }
+
     public static TrainOptions defaults() {
         return new TrainOptions(100, 0, 8, 1, 256, 2e-4, LrSchedule.LINEAR, 0, 0.0, 1.0, 42, 0, 0);
+    }
+
+    /** These options with activation recomputation on or off. */
+    public TrainOptions withRecompute(boolean on) {
+        return new TrainOptions(steps, epochs, batchSize, gradAccum, seqLen, lr, schedule, warmupSteps, weightDecay,
+                maxGradNorm, seed, evalEvery, checkpointEvery, on);
     }
 
     /** The number of optimizer steps this run takes over {@code examples} examples. */

@@ -65,6 +65,7 @@ public final class Trainer {
     public Result run(boolean resume) throws IOException {
         Files.createDirectories(outputDir);
         CausalLM base = model.base();
+        base.activationMemory().setRecompute(options.recompute());
         List<Parameter> params = model.parameters();
         AdamW optimizer = new AdamW(params, options.weightDecay());
         int total = options.totalSteps(train.size());
@@ -76,6 +77,11 @@ public final class Trainer {
             } else {
                 start = TrainingCheckpoint.restore(ckpt, model, optimizer, options.seed());
                 log.println("lora4j train: resuming from " + ckpt + " at step " + start + "/" + total);
+                if (TrainingCheckpoint.writtenWithRecompute(ckpt) != options.recompute()) {
+                    log.println("lora4j train: the checkpoint was written " + (options.recompute() ? "without" : "with")
+                            + " activation recomputation and this run is " + (options.recompute() ? "with" : "without")
+                            + " it; that changes memory and time only, the results are the same");
+                }
             }
         }
         Path metrics = outputDir.resolve(METRICS_FILE);
@@ -108,7 +114,7 @@ public final class Trainer {
                 }
             }
             if (options.checkpointEvery() > 0 && (step + 1) % options.checkpointEvery() == 0 && !last) {
-                TrainingCheckpoint.save(outputDir, model, optimizer, step + 1, options.seed());
+                TrainingCheckpoint.save(outputDir, model, optimizer, step + 1, options.seed(), options.recompute());
             }
             stepListener.accept(step + 1);
         }

@@ -21,7 +21,9 @@ import java.util.stream.Stream;
 
 /**
  * A resumable training state in one directory: the adapter (PEFT layout), AdamW's moments
- * ({@code optimizer.safetensors}) and {@code trainer_state.json} (the step reached and the seed).
+ * ({@code optimizer.safetensors}) and {@code trainer_state.json} (the step reached, the seed, and
+ * whether activations were recomputed: recorded for the record only, since recomputation changes
+ * memory and time but not one bit of the results, so a run may resume with it switched either way).
  *
  * <p>Saved atomically: everything is written into a fresh temporary directory which then replaces
  * the previous checkpoint by renames, so a run killed at any moment leaves either the old or the new
@@ -35,7 +37,8 @@ public final class TrainingCheckpoint {
 
     private TrainingCheckpoint() {}
 
-    public static void save(Path outputDir, LoraModel model, AdamW optimizer, long step, long seed) throws IOException {
+    public static void save(Path outputDir, LoraModel model, AdamW optimizer, long step, long seed, boolean recompute)
+            throws IOException {
         Path target = outputDir.resolve(DIR_NAME);
         Path tmp = Files.createTempDirectory(outputDir, DIR_NAME + ".tmp-");
         try {
@@ -52,6 +55,7 @@ public final class TrainingCheckpoint {
             state.put("step", step);
             state.put("optimizer_step", optimizer.stepCount());
             state.put("seed", seed);
+            state.put("recompute", recompute);
             Files.writeString(tmp.resolve(STATE_FILE), JSON.writeValueAsString(state));
             Path old = outputDir.resolve(DIR_NAME + ".old");
             deleteRecursively(old);
@@ -95,6 +99,11 @@ public final class TrainingCheckpoint {
         }
         optimizer.restoreStep(state.path("optimizer_step").asLong());
         return state.path("step").asLong();
+    }
+
+    /** Whether the run that wrote {@code checkpoint} recomputed activations (false for checkpoints from before the field). */
+    public static boolean writtenWithRecompute(Path checkpoint) throws IOException {
+        return JSON.readTree(checkpoint.resolve(STATE_FILE).toFile()).path("recompute").asBoolean(false);
     }
 
     private static void copy(Tensor src, float[] dst, Path checkpoint, String name) throws IOException {

@@ -1,6 +1,8 @@
 package dev.lora4j.model.bert;
 
 import dev.lora4j.model.ModelWeights;
+import dev.lora4j.nn.ActivationMemory;
+import dev.lora4j.nn.BlockStack;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.TokenBatch;
 import dev.lora4j.tensor.Tensor;
@@ -17,17 +19,18 @@ public final class BertEncoder implements Encoder {
     private final BertConfig config;
     private final BertWeights weights;
     private final BertEmbeddings embeddings;
-    private final BertLayer[] layers;
+    private final BlockStack<BertLayer> layers;
     private Tensor lastEmbeddingGradient;
 
     BertEncoder(BertConfig config, BertWeights weights) {
         this.config = config;
         this.weights = weights;
         this.embeddings = new BertEmbeddings(config, weights);
-        this.layers = new BertLayer[config.numLayers()];
-        for (int i = 0; i < layers.length; i++) {
-            layers[i] = new BertLayer(config, weights, i);
+        List<BertLayer> stack = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            stack.add(new BertLayer(config, weights, i));
         }
+        this.layers = new BlockStack<>(weights.memory(), stack);
     }
 
     /** Builds the encoder over {@code weights}; the weights are used in place, never copied. */
@@ -53,20 +56,12 @@ public final class BertEncoder implements Encoder {
                         + r % batch.seqLen() + ") is outside the vocabulary [0, " + config.vocabSize() + ")");
             }
         }
-        Tensor h = embeddings.forward(batch, tokenTypeIdsOrNull);
-        for (BertLayer layer : layers) {
-            h = layer.forward(h, batch);
-        }
-        return h;
+        return layers.forward(embeddings.forward(batch, tokenTypeIdsOrNull), batch);
     }
 
     @Override
     public void backward(Tensor dHidden) {
-        Tensor dh = dHidden;
-        for (int i = layers.length - 1; i >= 0; i--) {
-            dh = layers[i].backward(dh);
-        }
-        lastEmbeddingGradient = embeddings.backward(dh);
+        lastEmbeddingGradient = embeddings.backward(layers.backward(dHidden));
     }
 
     /** d loss / d (word + position + type embedding) from the last backward, [rows, hidden]. */
@@ -75,9 +70,14 @@ public final class BertEncoder implements Encoder {
     }
 
     @Override
+    public ActivationMemory activationMemory() {
+        return weights.memory();
+    }
+
+    @Override
     public List<Linear> linears() {
         List<Linear> all = new ArrayList<>();
-        for (BertLayer layer : layers) {
+        for (BertLayer layer : layers.blocks()) {
             all.addAll(layer.linears());
         }
         return all;

@@ -1,6 +1,7 @@
 package dev.lora4j.model.bert;
 
 import dev.lora4j.model.ModelWeights;
+import dev.lora4j.nn.ActivationMemory;
 import dev.lora4j.nn.LayerNormLayer;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.tensor.Tensor;
@@ -16,6 +17,8 @@ final class BertWeights {
     private final ModelWeights weights;
     private final String weightPrefix;
     private final String modulePrefix;
+    /** The activation policy of the encoder built over these weights: its layers place their buffers by it. */
+    private final ActivationMemory memory = new ActivationMemory();
 
     BertWeights(ModelWeights weights, BertConfig config) {
         this.weights = weights;
@@ -25,6 +28,10 @@ final class BertWeights {
 
     ModelWeights weights() {
         return weights;
+    }
+
+    ActivationMemory memory() {
+        return memory;
     }
 
     /** The module path of an encoder module, e.g. {@code bert.encoder.layer.0.attention.self.query}. */
@@ -42,7 +49,7 @@ final class BertWeights {
 
     /** A frozen Linear {@code path} with weight [out, in] and bias [out]. */
     Linear linear(String path, int in, int out) {
-        return new Linear(module(path), require(path + ".weight", out, in), require(path + ".bias", out), false);
+        return new Linear(module(path), require(path + ".weight", out, in), require(path + ".bias", out), false, memory);
     }
 
     /** A LayerNorm {@code path} with weight and bias [dim] (or the legacy gamma / beta). */
@@ -50,6 +57,6 @@ final class BertWeights {
         boolean legacy = !contains(path + ".weight") && contains(path + ".gamma");
         Tensor w = require(path + (legacy ? ".gamma" : ".weight"), dim);
         Tensor b = require(path + (legacy ? ".beta" : ".bias"), dim);
-        return new LayerNormLayer(module(path), w, b, (float) eps);
+        return new LayerNormLayer(module(path), w, b, (float) eps, memory);
     }
 }

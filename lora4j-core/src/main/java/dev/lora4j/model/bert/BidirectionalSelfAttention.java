@@ -1,6 +1,7 @@
 package dev.lora4j.model.bert;
 
 import dev.lora4j.kernels.Attention;
+import dev.lora4j.nn.ActivationMemory;
 import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.TokenBatch;
@@ -21,6 +22,8 @@ final class BidirectionalSelfAttention {
     private final int nHeads;
     private final int headDim;
     private final float scale;
+    private final ActivationMemory.Slot outSlot;
+    private final ActivationMemory.Slot lseSlot;
 
     private TokenBatch savedBatch;
     private Tensor savedQ;
@@ -29,7 +32,8 @@ final class BidirectionalSelfAttention {
     private Tensor savedOut;
     private float[] savedLse;
 
-    BidirectionalSelfAttention(Linear query, Linear key, Linear value, Linear output, int nHeads, int headDim) {
+    BidirectionalSelfAttention(Linear query, Linear key, Linear value, Linear output, int nHeads, int headDim,
+                               ActivationMemory memory) {
         this.query = query;
         this.key = key;
         this.value = value;
@@ -37,14 +41,17 @@ final class BidirectionalSelfAttention {
         this.nHeads = nHeads;
         this.headDim = headDim;
         this.scale = (float) (1.0 / Math.sqrt(headDim));
+        String path = Buffers.parentPath(Buffers.parentPath(query.name()));  // encoder.layer.<i>.attention
+        this.outSlot = memory.slot(path, "out");
+        this.lseSlot = memory.slot(path, "lse");
     }
 
     Tensor forward(Tensor x, TokenBatch batch) {
         Tensor q = query.forward(x);
         Tensor k = key.forward(x);
         Tensor v = value.forward(x);
-        Tensor out = Buffers.f32(x.dim(0), nHeads * headDim);
-        float[] lse = new float[batch.batchSize() * nHeads * batch.seqLen()];
+        Tensor out = outSlot.matrix(x.dim(0), nHeads * headDim);
+        float[] lse = lseSlot.vector(batch.batchSize() * nHeads * batch.seqLen());
         Attention.forward(q, k, v, out, batch.batchSize(), batch.seqLen(), batch.seqLen(), nHeads, nHeads, headDim,
                 false, batch.attentionMask(), scale, lse);
         savedBatch = batch;

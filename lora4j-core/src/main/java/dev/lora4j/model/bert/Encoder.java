@@ -1,5 +1,6 @@
 package dev.lora4j.model.bert;
 
+import dev.lora4j.nn.ActivationMemory;
 import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.TokenBatch;
 import dev.lora4j.tensor.Tensor;
@@ -29,6 +30,12 @@ public interface Encoder extends AutoCloseable {
      * frozen weights get no gradient, adapters attached to the linear layers accumulate theirs.
      */
     void backward(Tensor dHidden);
+
+    /**
+     * The encoder's activation policy: keep every layer's activations for backward (the default), or
+     * recompute each layer's forward during backward ({@code setRecompute(true)}; see {@link ActivationMemory}).
+     */
+    ActivationMemory activationMemory();
 
     /** Every linear layer with its module path, in model order. */
     List<Linear> linears();

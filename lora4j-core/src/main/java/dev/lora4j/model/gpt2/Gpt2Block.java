@@ -3,7 +3,8 @@ package dev.lora4j.model.gpt2;
 import dev.lora4j.kernels.Elementwise;
 import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
-import dev.lora4j.nn.Buffers;
+import dev.lora4j.nn.ActivationMemory;
+import dev.lora4j.nn.BlockStack;
 import dev.lora4j.nn.GeluMlp;
 import dev.lora4j.nn.LayerNormLayer;
 import dev.lora4j.nn.KvCache;
@@ -19,44 +20,51 @@ import java.util.List;
  * GPT-2's Conv1D stores weights [in, out]; each Linear uses the transposed view {@code w.t()} [out, in],
  * so nothing is copied.
  */
-final class Gpt2Block {
+final class Gpt2Block implements BlockStack.Block {
     private final LayerNormLayer ln1;
     private final SelfAttention attention;
     private final LayerNormLayer ln2;
     private final GeluMlp mlp;
 
-    Gpt2Block(ModelConfig c, ModelWeights w, String weightPrefix, String modulePrefix, int index) {
+    Gpt2Block(ModelConfig c, ModelWeights w, String weightPrefix, String modulePrefix, int index,
+              ActivationMemory memory) {
         String p = weightPrefix + "h." + index + ".";
         String m = modulePrefix + "h." + index + ".";
         int d = c.hiddenSize();
         float eps = (float) c.normEps();
-        ln1 = new LayerNormLayer(m + "ln_1", w.require(p + "ln_1.weight", d), w.require(p + "ln_1.bias", d), eps);
-        ln2 = new LayerNormLayer(m + "ln_2", w.require(p + "ln_2.weight", d), w.require(p + "ln_2.bias", d), eps);
+        ln1 = new LayerNormLayer(m + "ln_1", w.require(p + "ln_1.weight", d), w.require(p + "ln_1.bias", d), eps, memory);
+        ln2 = new LayerNormLayer(m + "ln_2", w.require(p + "ln_2.weight", d), w.require(p + "ln_2.bias", d), eps, memory);
         attention = SelfAttention.fused(
-                conv1d(w, p + "attn.c_attn", m + "attn.c_attn", d, 3 * d),
-                conv1d(w, p + "attn.c_proj", m + "attn.c_proj", d, d),
-                c.numHeads(), c.headDim(), null);
+                conv1d(w, p + "attn.c_attn", m + "attn.c_attn", d, 3 * d, memory),
+                conv1d(w, p + "attn.c_proj", m + "attn.c_proj", d, d, memory),
+                c.numHeads(), c.headDim(), null, memory);
         mlp = new GeluMlp(
-                conv1d(w, p + "mlp.c_fc", m + "mlp.c_fc", d, c.intermediateSize()),
-                conv1d(w, p + "mlp.c_proj", m + "mlp.c_proj", c.intermediateSize(), d),
-                Gpt2Architecture.gelu(c.hiddenAct()));
+                conv1d(w, p + "mlp.c_fc", m + "mlp.c_fc", d, c.intermediateSize(), memory),
+                conv1d(w, p + "mlp.c_proj", m + "mlp.c_proj", c.intermediateSize(), d, memory),
+                Gpt2Architecture.gelu(c.hiddenAct()), memory);
+        residual = memory.slot(m + "residual", "sum");
+        output = memory.keptSlot();
     }
 
     /** A Conv1D: weight stored [in, out], used as its [out, in] transposed view; bias [out]. */
-    private static Linear conv1d(ModelWeights w, String weightName, String moduleName, int in, int out) {
+    private static Linear conv1d(ModelWeights w, String weightName, String moduleName, int in, int out,
+                                 ActivationMemory memory) {
         Tensor stored = w.require(weightName + ".weight", in, out);
-        return new Linear(moduleName, stored.t(), w.require(weightName + ".bias", out), true);
+        return new Linear(moduleName, stored.t(), w.require(weightName + ".bias", out), true, memory);
     }
 
-    private Tensor residual;
-    private Tensor output;
+    /** The residual stream between attention and MLP: block-internal. */
+    private final ActivationMemory.Slot residual;
+    /** The block's output: the next block's input, kept per layer in both activation policies. */
+    private final ActivationMemory.Slot output;
 
-    Tensor forward(Tensor x, TokenBatch batch) {
+    @Override
+    public Tensor forward(Tensor x, TokenBatch batch) {
         Tensor attnOut = attention.forward(ln1.forward(x), batch);
-        Tensor h = residual = Buffers.reuse(residual, x.dim(0), x.dim(1));
+        Tensor h = residual.matrix(x.dim(0), x.dim(1));
         Elementwise.add(x, attnOut, h);
         Tensor mlpOut = mlp.forward(ln2.forward(h));
-        Tensor out = output = Buffers.reuse(output, x.dim(0), x.dim(1));
+        Tensor out = output.matrix(x.dim(0), x.dim(1));
         Elementwise.add(h, mlpOut, out);
         return out;
     }
@@ -64,15 +72,16 @@ final class Gpt2Block {
     /** The same block at inference, attention reading and extending the KV cache's slots of layer {@code index}. */
     Tensor forwardCached(Tensor x, TokenBatch step, KvCache cache, int index) {
         Tensor attnOut = attention.forwardCached(ln1.forward(x), step, cache, index);
-        Tensor h = residual = Buffers.reuse(residual, x.dim(0), x.dim(1));
+        Tensor h = residual.matrix(x.dim(0), x.dim(1));
         Elementwise.add(x, attnOut, h);
         Tensor mlpOut = mlp.forward(ln2.forward(h));
-        Tensor out = output = Buffers.reuse(output, x.dim(0), x.dim(1));
+        Tensor out = output.matrix(x.dim(0), x.dim(1));
         Elementwise.add(h, mlpOut, out);
         return out;
     }
 
-    Tensor backward(Tensor dOut) {
+    @Override
+    public Tensor backward(Tensor dOut) {
         Tensor dh = ln2.backward(mlp.backward(dOut));
         Elementwise.addInPlace(dh, dOut);
         Tensor dx = ln1.backward(attention.backward(dh));
@@ -80,7 +89,8 @@ final class Gpt2Block {
         return dx;
     }
 
-    List<Linear> linears() {
+    @Override
+    public List<Linear> linears() {
         List<Linear> all = new ArrayList<>(attention.linears());
         all.addAll(mlp.linears());
         return all;

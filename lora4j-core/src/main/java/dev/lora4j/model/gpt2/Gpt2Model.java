@@ -5,6 +5,8 @@ import dev.lora4j.model.Checks;
 import dev.lora4j.model.InferenceSteps;
 import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
+import dev.lora4j.nn.ActivationMemory;
+import dev.lora4j.nn.BlockStack;
 import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.LayerNormLayer;
@@ -28,7 +30,8 @@ public final class Gpt2Model implements CausalLM {
     private final ModelWeights weights;
     private final Embedding wte;
     private final Embedding wpe;
-    private final Gpt2Block[] blocks;
+    private final ActivationMemory memory = new ActivationMemory();
+    private final BlockStack<Gpt2Block> blocks;
     private final LayerNormLayer lnF;
     private final Linear lmHead;
     private Tensor headInputGradient;
@@ -44,14 +47,15 @@ public final class Gpt2Model implements CausalLM {
         Tensor tokenTable = w.require(p + "wte.weight", c.vocabSize(), d);
         wte = new Embedding(MODULE_PREFIX + "wte", tokenTable);
         wpe = new Embedding(MODULE_PREFIX + "wpe", w.require(p + "wpe.weight", c.maxPositions(), d));
-        blocks = new Gpt2Block[c.numLayers()];
-        for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = new Gpt2Block(c, w, p, MODULE_PREFIX, i);
+        List<Gpt2Block> stack = new ArrayList<>();
+        for (int i = 0; i < c.numLayers(); i++) {
+            stack.add(new Gpt2Block(c, w, p, MODULE_PREFIX, i, memory));
         }
+        blocks = new BlockStack<>(memory, stack);
         lnF = new LayerNormLayer(MODULE_PREFIX + "ln_f", w.require(p + "ln_f.weight", d), w.require(p + "ln_f.bias", d),
-                (float) c.normEps());
+                (float) c.normEps(), memory);
         Tensor head = c.tieWordEmbeddings() ? tokenTable : w.require("lm_head.weight", c.vocabSize(), d);
-        lmHead = new Linear("lm_head", head, null, false);
+        lmHead = new Linear("lm_head", head, null, false, memory);
     }
 
     @Override
@@ -64,16 +68,14 @@ public final class Gpt2Model implements CausalLM {
         Checks.checkBatch(config, batch, true);  // the learned position table has n_positions rows
         Tensor h = wte.forward(Checks.idsForLookup(batch));
         wpe.forward(batch.positions(), h, true);
-        for (Gpt2Block block : blocks) {
-            h = block.forward(h, batch);
-        }
+        h = blocks.forward(h, batch);
         backwardReady = true;
         return lmHead.forward(lnF.forward(h));
     }
 
     @Override
     public KvCache newKvCache(int batchSize, int capacity) {
-        return new KvCache(blocks.length, batchSize, capacity, config.numKvHeads() * config.headDim());
+        return new KvCache(blocks.size(), batchSize, capacity, config.numKvHeads() * config.headDim());
     }
 
     @Override
@@ -83,8 +85,8 @@ public final class Gpt2Model implements CausalLM {
         Tensor h = wte.forward(Checks.idsForLookup(step));
         wpe.forward(step.positions(), h, true);
         cache.beginStep(step);
-        for (int i = 0; i < blocks.length; i++) {
-            h = blocks[i].forwardCached(h, step, cache, i);
+        for (int i = 0; i < blocks.size(); i++) {
+            h = blocks.get(i).forwardCached(h, step, cache, i);
         }
         cache.endStep();
         // Only each sequence's last token needs logits: the head is the widest matmul of a step.
@@ -101,10 +103,7 @@ public final class Gpt2Model implements CausalLM {
         headInputGradient = Buffers.reuse(headInputGradient, dLogits.dim(0), config.hiddenSize());
         Tensor dh = headInputGradient;
         lmHead.backward(dLogits, dh, false);
-        dh = lnF.backward(dh);
-        for (int i = blocks.length - 1; i >= 0; i--) {
-            dh = blocks[i].backward(dh);
-        }
+        dh = blocks.backward(lnF.backward(dh));
         // Both tables are frozen: only LoRA adapters on them (if any) take this gradient.
         wte.backward(dh);
         wpe.backward(dh);
@@ -116,9 +115,14 @@ public final class Gpt2Model implements CausalLM {
     }
 
     @Override
+    public ActivationMemory activationMemory() {
+        return memory;
+    }
+
+    @Override
     public List<Linear> linears() {
         List<Linear> all = new ArrayList<>();
-        for (Gpt2Block block : blocks) {
+        for (Gpt2Block block : blocks.blocks()) {
             all.addAll(block.linears());
         }
         all.add(lmHead);

@@ -5,6 +5,8 @@ import dev.lora4j.model.Checks;
 import dev.lora4j.model.InferenceSteps;
 import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
+import dev.lora4j.nn.ActivationMemory;
+import dev.lora4j.nn.BlockStack;
 import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.KvCache;
@@ -25,7 +27,8 @@ public final class LlamaModel implements CausalLM {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Embedding embedTokens;
-    private final LlamaBlock[] layers;
+    private final ActivationMemory memory = new ActivationMemory();
+    private final BlockStack<LlamaBlock> layers;
     private final RmsNormLayer norm;
     private final Linear lmHead;
     private Tensor headInputGradient;
@@ -39,13 +42,14 @@ public final class LlamaModel implements CausalLM {
         Tensor embedding = w.require("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         embedTokens = new Embedding("model.embed_tokens", embedding, c.padTokenId());
         RotaryEmbedding rope = new RotaryEmbedding(c.rope().inverseFrequencies(c.headDim()), c.rope().attentionScaling());
-        layers = new LlamaBlock[c.numLayers()];
-        for (int i = 0; i < layers.length; i++) {
-            layers[i] = new LlamaBlock(c, w, i, rope);
+        List<LlamaBlock> blocks = new ArrayList<>();
+        for (int i = 0; i < c.numLayers(); i++) {
+            blocks.add(new LlamaBlock(c, w, i, rope, memory));
         }
-        norm = new RmsNormLayer("model.norm", w.require("model.norm.weight", c.hiddenSize()), (float) c.normEps());
+        layers = new BlockStack<>(memory, blocks);
+        norm = new RmsNormLayer("model.norm", w.require("model.norm.weight", c.hiddenSize()), (float) c.normEps(), memory);
         Tensor head = c.tieWordEmbeddings() ? embedding : w.require("lm_head.weight", c.vocabSize(), c.hiddenSize());
-        lmHead = new Linear("lm_head", head, null, false);
+        lmHead = new Linear("lm_head", head, null, false, memory);
     }
 
     @Override
@@ -57,17 +61,14 @@ public final class LlamaModel implements CausalLM {
     public Tensor forward(TokenBatch batch) {
         // RoPE has no position table to overflow; transformers does not bound positions either.
         Checks.checkBatch(config, batch, false);
-        Tensor h = embedTokens.forward(Checks.idsForLookup(batch));
-        for (LlamaBlock layer : layers) {
-            h = layer.forward(h, batch);
-        }
+        Tensor h = layers.forward(embedTokens.forward(Checks.idsForLookup(batch)), batch);
         backwardReady = true;
         return lmHead.forward(norm.forward(h));
     }
 
     @Override
     public KvCache newKvCache(int batchSize, int capacity) {
-        return new KvCache(layers.length, batchSize, capacity, config.numKvHeads() * config.headDim());
+        return new KvCache(layers.size(), batchSize, capacity, config.numKvHeads() * config.headDim());
     }
 
     @Override
@@ -76,8 +77,8 @@ public final class LlamaModel implements CausalLM {
         backwardReady = false;
         Tensor h = embedTokens.forward(Checks.idsForLookup(step));
         cache.beginStep(step);
-        for (int i = 0; i < layers.length; i++) {
-            h = layers[i].forwardCached(h, step, cache, i);
+        for (int i = 0; i < layers.size(); i++) {
+            h = layers.get(i).forwardCached(h, step, cache, i);
         }
         cache.endStep();
         // Only each sequence's last token needs logits: the head is the widest matmul of a step.
@@ -94,10 +95,7 @@ public final class LlamaModel implements CausalLM {
         headInputGradient = Buffers.reuse(headInputGradient, dLogits.dim(0), config.hiddenSize());
         Tensor dh = headInputGradient;
         lmHead.backward(dLogits, dh, false);
-        dh = norm.backward(dh);
-        for (int i = layers.length - 1; i >= 0; i--) {
-            dh = layers[i].backward(dh);
-        }
+        dh = layers.backward(norm.backward(dh));
         // The token table is frozen: only a LoRA adapter on it (if any) takes this gradient.
         embedTokens.backward(dh);
     }
@@ -108,9 +106,14 @@ public final class LlamaModel implements CausalLM {
     }
 
     @Override
+    public ActivationMemory activationMemory() {
+        return memory;
+    }
+
+    @Override
     public List<Linear> linears() {
         List<Linear> all = new ArrayList<>();
-        for (LlamaBlock layer : layers) {
+        for (LlamaBlock layer : layers.blocks()) {
             all.addAll(layer.linears());
         }
         all.add(lmHead);
