@@ -13,7 +13,7 @@ final class ThreadScratch {
     enum Slot {
         ATTENTION_KT, ATTENTION_VT, ATTENTION_K, ATTENTION_V, ATTENTION_Q, ATTENTION_G, ATTENTION_O,
         ATTENTION_P, ATTENTION_DS, ATTENTION_DK, ATTENTION_DV, ATTENTION_ROW, ATTENTION_D,
-        SOFTMAX_ROW, LANES
+        SOFTMAX_ROW, LANES, LANE_SUMS
     }
 
     private static final ThreadLocal<float[][]> ARRAYS =

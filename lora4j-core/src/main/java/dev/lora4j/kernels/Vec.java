@@ -148,14 +148,14 @@ final class Vec {
 
     /** a[i] = exp(a[i] − shift) in place over an array range; returns Σ of the new values. */
     static float expShiftInPlace(float[] a, int at, int n, float shift) {
-        FloatVector acc = FloatVector.zero(S);
+        float[] lanes = laneSums();
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             FloatVector e = VecMath.exp(FloatVector.fromArray(S, a, at + i).sub(shift));
             e.intoArray(a, at + i);
-            acc = acc.add(e);
+            FloatVector.fromArray(S, lanes, 0).add(e).intoArray(lanes, 0);
         }
-        float sum = sumLanes(acc);
+        float sum = sumInOrder(lanes);
         for (; i < n; i++) {
             float e = (float) Math.exp(a[at + i] - shift);
             a[at + i] = e;
@@ -166,15 +166,15 @@ final class Vec {
 
     /** y[i] = exp(x[i] − shift); returns Σ y[i]. y may alias x. */
     static float expShift(MemorySegment x, long xAt, MemorySegment y, long yAt, int n, float shift) {
-        FloatVector acc = FloatVector.zero(S);
+        float[] lanes = laneSums();
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             long off = (long) i * Float.BYTES;
             FloatVector e = VecMath.exp(load(x, xAt + off).sub(shift));
             store(e, y, yAt + off);
-            acc = acc.add(e);
+            FloatVector.fromArray(S, lanes, 0).add(e).intoArray(lanes, 0);
         }
-        float sum = sumLanes(acc);
+        float sum = sumInOrder(lanes);
         for (; i < n; i++) {
             float e = (float) Math.exp(get(x, xAt, i) - shift);
             set(y, yAt, i, e);
@@ -201,6 +201,28 @@ final class Vec {
      * computation give different bits before and after JIT compilation (and training runs with
      * the same seed differ).
      */
+    /**
+     * This thread's zeroed lane accumulators, for loops whose body is an inlined exp: there a
+     * loop-carried accumulator vector (acc = acc.add(e)) is, depending on how C2 compiles the
+     * loop, boxed on the heap every iteration (50 MB per training step in cross-entropy alone).
+     * Adding into an array instead costs a store and a forwarded load per vector and cannot box;
+     * each lane still sums in element order, so the results are the same bits.
+     */
+    static float[] laneSums() {
+        float[] lanes = ThreadScratch.floats(ThreadScratch.Slot.LANE_SUMS, L);
+        java.util.Arrays.fill(lanes, 0, L, 0f);
+        return lanes;
+    }
+
+    /** Σ lanes[0..L) in lane order. */
+    static float sumInOrder(float[] lanes) {
+        float sum = 0f;
+        for (int i = 0; i < L; i++) {
+            sum += lanes[i];
+        }
+        return sum;
+    }
+
     static float sumLanes(FloatVector v) {
         // through this thread's scratch array: a kernel calls this once per row, and a fresh array
         // per call was a steady stream of garbage
