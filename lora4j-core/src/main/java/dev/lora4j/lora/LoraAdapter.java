@@ -21,8 +21,10 @@ public sealed interface LoraAdapter permits LoraLinear, LoraEmbedding {
         return List.of(loraA(), loraB());
     }
 
-    /** r: the inner dimension of B·A. */
-    int rank();
+    /** r: the inner dimension of B·A (A's first axis in both PEFT layouts). */
+    default int rank() {
+        return loraA().shape()[0];
+    }
 
     float scaling();
 

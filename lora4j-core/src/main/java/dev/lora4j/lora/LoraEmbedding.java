@@ -84,11 +84,6 @@ public final class LoraEmbedding implements LoraAdapter, EmbeddingAdapter {
         return b;
     }
 
-    @Override
-    public int rank() {
-        return a.shape()[0];
-    }
-
     public int numEmbeddings() {
         return a.shape()[1];
     }

@@ -8,7 +8,6 @@ import dev.lora4j.tensor.Parameter;
 import dev.lora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -89,16 +88,6 @@ public final class LoraLinear implements LoraAdapter, LinearAdapter {
     @Override
     public Parameter loraB() {
         return b;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return List.of(a, b);
-    }
-
-    @Override
-    public int rank() {
-        return a.shape()[0];
     }
 
     public int inFeatures() {
