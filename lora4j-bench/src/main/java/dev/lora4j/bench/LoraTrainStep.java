@@ -2,7 +2,6 @@ package dev.lora4j.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.lora4j.kernels.CrossEntropy;
 import dev.lora4j.kernels.Parallel;
 import dev.lora4j.lora.LoraConfig;
 import dev.lora4j.lora.LoraModel;
@@ -10,8 +9,8 @@ import dev.lora4j.lora.ModuleSelector;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.Models;
 import dev.lora4j.nn.TokenBatch;
-import dev.lora4j.tensor.Tensor;
 import dev.lora4j.train.AdamW;
+import dev.lora4j.train.LanguageModelLoss;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,11 +81,8 @@ public final class LoraTrainStep {
             AdamW optimizer = new AdamW(model.parameters(), 0.01);
             model.setTraining(true, 0, 0);
             Step step = () -> {
-                Tensor logits = base.forward(tokens);
-                // the gradient overwrites the logits in place (CrossEntropy allows it): one [rows, vocab]
-                // buffer instead of two
-                double loss = CrossEntropy.forwardBackward(logits, targets, logits, 1f / targetCount);
-                base.backward(logits);
+                // the Trainer's loss: the head and the fused cross-entropy run a slice of rows at a time
+                double loss = LanguageModelLoss.forwardBackward(base, tokens, targets, 1f / targetCount);
                 optimizer.step(1e-4);
                 model.zeroGrad();
                 return loss / targetCount;

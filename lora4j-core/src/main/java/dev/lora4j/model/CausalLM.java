@@ -18,14 +18,34 @@ public interface CausalLM extends AutoCloseable {
      * Logits [batch·seqLen, vocab] (row b·seqLen + t predicts the token after position t of row b).
      * The layers keep what backward needs. The returned tensor is the model's own buffer, valid until
      * the next forward call (buffers are reused so that repeated steps allocate nothing).
+     * For training and evaluation prefer {@link dev.lora4j.train.LanguageModelLoss}, which never holds
+     * all rows' logits at once.
      */
-    Tensor forward(TokenBatch batch);
+    default Tensor forward(TokenBatch batch) {
+        return head().forward(forwardHidden(batch));
+    }
 
     /**
      * Propagates {@code dLogits} [rows, vocab] back through the model from the last {@link #forward};
      * frozen weights get no gradient, adapters attached to the linear and embedding layers accumulate theirs.
      */
-    void backward(Tensor dLogits);
+    default void backward(Tensor dLogits) {
+        Tensor dHidden = dev.lora4j.nn.Buffers.gradient("CausalLM.dHidden", dLogits.dim(0), head().inFeatures());
+        head().backward(dLogits, dHidden, false);
+        backwardHidden(dHidden);
+    }
+
+    /**
+     * The last hidden states [batch·seqLen, hidden], after the final norm: what {@link #head()}
+     * turns into logits. The layers keep what {@link #backwardHidden} needs.
+     */
+    Tensor forwardHidden(TokenBatch batch);
+
+    /** The output projection hidden → vocab ({@code lm_head}; with tied embeddings, the embedding matrix). */
+    Linear head();
+
+    /** Propagates the gradient of {@link #forwardHidden}'s output back through the model. */
+    void backwardHidden(Tensor dHidden);
 
     /**
      * The model's activation policy: keep every block's activations for backward (the default), or

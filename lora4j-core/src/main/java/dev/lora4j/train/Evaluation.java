@@ -1,8 +1,6 @@
 package dev.lora4j.train;
 
-import dev.lora4j.kernels.CrossEntropy;
 import dev.lora4j.model.CausalLM;
-import dev.lora4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -39,8 +37,7 @@ public final class Evaluation {
         for (int i = 0; i < byLength.size(); i += batchSize) {
             Batch batch = Batch.of(byLength.subList(i, Math.min(byLength.size(), i + batchSize)), 0);
             if (batch.targetCount() > 0) {
-                Tensor logits = model.forward(batch.tokens());
-                sum += CrossEntropy.forwardBackward(logits, batch.targets(), null, 0f);
+                sum += LanguageModelLoss.forward(model, batch.tokens(), batch.targets());
                 tokens += batch.targetCount();
             }
             if (progress != null) {

@@ -2,12 +2,10 @@ package dev.lora4j.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.lora4j.kernels.CrossEntropy;
 import dev.lora4j.lora.LoraModel;
 import dev.lora4j.lora.PeftAdapterFiles;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.tensor.Parameter;
-import dev.lora4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -142,10 +140,7 @@ public final class Trainer {
         double lossSum = 0;
         float gradScale = 1f / targets;
         for (Batch b : batches) {
-            Tensor logits = base.forward(b.tokens());
-            // The logits are not needed once their gradient is known: it overwrites them in place.
-            lossSum += CrossEntropy.forwardBackward(logits, b.targets(), logits, gradScale);
-            base.backward(logits);
+            lossSum += LanguageModelLoss.forwardBackward(base, b.tokens(), b.targets(), gradScale);
         }
         double gradNorm = GradClip.clip(model.parameters(), options.maxGradNorm());
         double lr = options.lr() * options.schedule().multiplier(step, options.warmupSteps(), total);

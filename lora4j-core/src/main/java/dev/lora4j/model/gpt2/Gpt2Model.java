@@ -7,7 +7,6 @@ import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
 import dev.lora4j.nn.ActivationMemory;
 import dev.lora4j.nn.BlockStack;
-import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.LayerNormLayer;
 import dev.lora4j.nn.KvCache;
@@ -34,7 +33,6 @@ public final class Gpt2Model implements CausalLM {
     private final BlockStack<Gpt2Block> blocks;
     private final LayerNormLayer lnF;
     private final Linear lmHead;
-    private Tensor headInputGradient;
     private Tensor lastRows;
     /** Whether the last forward was a training forward, whose saved activations backward needs. */
     private boolean backwardReady;
@@ -64,13 +62,18 @@ public final class Gpt2Model implements CausalLM {
     }
 
     @Override
-    public Tensor forward(TokenBatch batch) {
+    public Tensor forwardHidden(TokenBatch batch) {
         Checks.checkBatch(config, batch, true);  // the learned position table has n_positions rows
         Tensor h = wte.forward(Checks.idsForLookup(batch));
         wpe.forward(batch.positions(), h, true);
         h = blocks.forward(h, batch);
         backwardReady = true;
-        return lmHead.forward(lnF.forward(h));
+        return lnF.forward(h);
+    }
+
+    @Override
+    public Linear head() {
+        return lmHead;
     }
 
     @Override
@@ -96,14 +99,11 @@ public final class Gpt2Model implements CausalLM {
     }
 
     @Override
-    public void backward(Tensor dLogits) {
+    public void backwardHidden(Tensor dHidden) {
         if (!backwardReady) {
             throw new IllegalStateException("backward needs a forward(TokenBatch) first (forwardCached keeps nothing for backward)");
         }
-        headInputGradient = Buffers.reuse(headInputGradient, dLogits.dim(0), config.hiddenSize());
-        Tensor dh = headInputGradient;
-        lmHead.backward(dLogits, dh, false);
-        dh = blocks.backward(lnF.backward(dh));
+        Tensor dh = blocks.backward(lnF.backward(dHidden));
         // Both tables are frozen: only LoRA adapters on them (if any) take this gradient.
         wte.backward(dh);
         wpe.backward(dh);

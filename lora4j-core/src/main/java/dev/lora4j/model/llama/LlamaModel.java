@@ -7,7 +7,6 @@ import dev.lora4j.model.ModelConfig;
 import dev.lora4j.model.ModelWeights;
 import dev.lora4j.nn.ActivationMemory;
 import dev.lora4j.nn.BlockStack;
-import dev.lora4j.nn.Buffers;
 import dev.lora4j.nn.Embedding;
 import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.Linear;
@@ -31,7 +30,6 @@ public final class LlamaModel implements CausalLM {
     private final BlockStack<LlamaBlock> layers;
     private final RmsNormLayer norm;
     private final Linear lmHead;
-    private Tensor headInputGradient;
     private Tensor lastRows;
     /** Whether the last forward was a training forward, whose saved activations backward needs. */
     private boolean backwardReady;
@@ -58,12 +56,17 @@ public final class LlamaModel implements CausalLM {
     }
 
     @Override
-    public Tensor forward(TokenBatch batch) {
+    public Tensor forwardHidden(TokenBatch batch) {
         // RoPE has no position table to overflow; transformers does not bound positions either.
         Checks.checkBatch(config, batch, false);
         Tensor h = layers.forward(embedTokens.forward(Checks.idsForLookup(batch)), batch);
         backwardReady = true;
-        return lmHead.forward(norm.forward(h));
+        return norm.forward(h);
+    }
+
+    @Override
+    public Linear head() {
+        return lmHead;
     }
 
     @Override
@@ -88,14 +91,11 @@ public final class LlamaModel implements CausalLM {
     }
 
     @Override
-    public void backward(Tensor dLogits) {
+    public void backwardHidden(Tensor dHidden) {
         if (!backwardReady) {
             throw new IllegalStateException("backward needs a forward(TokenBatch) first (forwardCached keeps nothing for backward)");
         }
-        headInputGradient = Buffers.reuse(headInputGradient, dLogits.dim(0), config.hiddenSize());
-        Tensor dh = headInputGradient;
-        lmHead.backward(dLogits, dh, false);
-        dh = layers.backward(norm.backward(dh));
+        Tensor dh = layers.backward(norm.backward(dHidden));
         // The token table is frozen: only a LoRA adapter on it (if any) takes this gradient.
         embedTokens.backward(dh);
     }
