@@ -2,6 +2,7 @@ package dev.lora4j.kernels;
 
 import dev.lora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -9,6 +10,8 @@ import jdk.incubator.vector.FloatVector;
  * allowed, or any contiguous tensor). Outputs may alias inputs.
  */
 public final class Elementwise {
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
     private Elementwise() {}
 
     private enum Op { ADD, MUL }
@@ -57,18 +60,40 @@ public final class Elementwise {
             long aa = ar.row(r);
             long ba = br.row(r);
             long oa = or.row(r);
-            int i = 0;
-            for (int end = Vec.S.loopBound(n); i < end; i += Vec.L) {
-                long off = (long) i * Float.BYTES;
-                FloatVector x = Vec.load(ar.seg(), aa + off);
-                FloatVector y = Vec.load(br.seg(), ba + off);
-                Vec.store(op == Op.ADD ? x.add(y) : x.mul(y), or.seg(), oa + off);
-            }
-            for (; i < n; i++) {
-                float x = Vec.get(ar.seg(), aa, i);
-                float y = Vec.get(br.seg(), ba, i);
-                Vec.set(or.seg(), oa, i, op == Op.ADD ? x + y : x * y);
+            // One loop per operation, not `op == ADD ? x.add(y) : x.mul(y)` in one loop: a vector
+            // merged from two branches is boxed by C2 on every iteration once both have run (it
+            // happened when a recompilation saw both: a gigabyte of garbage per training step).
+            if (op == Op.ADD) {
+                addRow(ar.seg(), aa, br.seg(), ba, or.seg(), oa, n);
+            } else {
+                mulRow(ar.seg(), aa, br.seg(), ba, or.seg(), oa, n);
             }
         });
+    }
+
+    private static void addRow(MemorySegment as, long aa, MemorySegment bs, long ba, MemorySegment os, long oa, int n) {
+        int i = 0;
+        for (int end = Vec.S.loopBound(n); i < end; i += Vec.L) {
+            long off = (long) i * Float.BYTES;
+            FloatVector x = FloatVector.fromMemorySegment(Vec.S, as, aa + off, NATIVE);
+            FloatVector y = FloatVector.fromMemorySegment(Vec.S, bs, ba + off, NATIVE);
+            x.add(y).intoMemorySegment(os, oa + off, NATIVE);
+        }
+        for (; i < n; i++) {
+            Vec.set(os, oa, i, Vec.get(as, aa, i) + Vec.get(bs, ba, i));
+        }
+    }
+
+    private static void mulRow(MemorySegment as, long aa, MemorySegment bs, long ba, MemorySegment os, long oa, int n) {
+        int i = 0;
+        for (int end = Vec.S.loopBound(n); i < end; i += Vec.L) {
+            long off = (long) i * Float.BYTES;
+            FloatVector x = FloatVector.fromMemorySegment(Vec.S, as, aa + off, NATIVE);
+            FloatVector y = FloatVector.fromMemorySegment(Vec.S, bs, ba + off, NATIVE);
+            x.mul(y).intoMemorySegment(os, oa + off, NATIVE);
+        }
+        for (; i < n; i++) {
+            Vec.set(os, oa, i, Vec.get(as, aa, i) * Vec.get(bs, ba, i));
+        }
     }
 }

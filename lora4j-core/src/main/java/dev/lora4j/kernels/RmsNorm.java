@@ -95,16 +95,17 @@ public final class RmsNorm {
 
     private static void backwardRow(MemorySegment xs, long xa, MemorySegment gs, long ga, MemorySegment ds, long da,
                                     float[] w, float r, int d, float[] dw) {
-        // ⟨g, x̂⟩ = r·Σ dy·w·x
-        FloatVector acc = FloatVector.zero(Vec.S);
+        // ⟨g, x̂⟩ = r·Σ dy·w·x, accumulated in a lane array (see Vec.laneSums: a loop-carried vector
+        // here was boxed on every iteration in some compilations)
+        float[] lanes = Vec.laneSums();
         int i = 0;
         int end = Vec.S.loopBound(d);
         for (; i < end; i += Vec.L) {
             long off = (long) i * Float.BYTES;
             FloatVector g = Vec.load(gs, ga + off).mul(FloatVector.fromArray(Vec.S, w, i));
-            acc = g.fma(Vec.load(xs, xa + off), acc);
+            g.fma(Vec.load(xs, xa + off), FloatVector.fromArray(Vec.S, lanes, 0)).intoArray(lanes, 0);
         }
-        float gx = Vec.sumLanes(acc);
+        float gx = Vec.sumInOrder(lanes);
         for (; i < d; i++) {
             gx += Vec.get(gs, ga, i) * w[i] * Vec.get(xs, xa, i);
         }
