@@ -41,7 +41,7 @@ public final class Elementwise {
             int i = 0;
             for (int end = Vec.S.loopBound(n); i < end; i += Vec.L) {
                 long off = at + (long) i * Float.BYTES;
-                Vec.store(Vec.load(seg, off).mul(s), seg, off);
+                FloatVector.fromMemorySegment(Vec.S, seg, off, Vec.NATIVE).mul(s).intoMemorySegment(seg, off, Vec.NATIVE);
             }
             for (; i < n; i++) {
                 Vec.set(seg, at, i, Vec.get(seg, at, i) * s);

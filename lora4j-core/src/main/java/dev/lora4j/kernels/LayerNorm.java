@@ -37,7 +37,7 @@ public final class LayerNorm {
             int i = 0;
             int end = Vec.S.loopBound(d);
             for (; i < end; i += Vec.L) {
-                FloatVector c = Vec.load(xs, xa + (long) i * Float.BYTES).sub(mu);
+                FloatVector c = FloatVector.fromMemorySegment(Vec.S, xs, xa + (long) i * Float.BYTES, Vec.NATIVE).sub(mu);
                 acc = c.fma(c, acc);
             }
             float ss = Vec.sumLanes(acc);
@@ -56,8 +56,8 @@ public final class LayerNorm {
             long ya = yr.row(row);
             for (i = 0; i < end; i += Vec.L) {
                 long off = (long) i * Float.BYTES;
-                FloatVector xhat = Vec.load(xs, xa + off).sub(mu).mul(s);
-                Vec.store(xhat.fma(FloatVector.fromArray(Vec.S, w, i), FloatVector.fromArray(Vec.S, b, i)), ys, ya + off);
+                FloatVector xhat = FloatVector.fromMemorySegment(Vec.S, xs, xa + off, Vec.NATIVE).sub(mu).mul(s);
+                xhat.fma(FloatVector.fromArray(Vec.S, w, i), FloatVector.fromArray(Vec.S, b, i)).intoMemorySegment(ys, ya + off, Vec.NATIVE);
             }
             for (; i < d; i++) {
                 Vec.set(ys, ya, i, (Vec.get(xs, xa, i) - mu) * s * w[i] + b[i]);
@@ -127,8 +127,8 @@ public final class LayerNorm {
         int i = 0;
         for (; i < end; i += Vec.L) {
             long off = (long) i * Float.BYTES;
-            FloatVector g = Vec.load(gs, ga + off).mul(FloatVector.fromArray(Vec.S, w, i));
-            FloatVector xhat = Vec.load(xs, xa + off).sub(mu).mul(s);
+            FloatVector g = FloatVector.fromMemorySegment(Vec.S, gs, ga + off, Vec.NATIVE).mul(FloatVector.fromArray(Vec.S, w, i));
+            FloatVector xhat = FloatVector.fromMemorySegment(Vec.S, xs, xa + off, Vec.NATIVE).sub(mu).mul(s);
             sumG = sumG.add(g);
             sumGX = g.fma(xhat, sumGX);
         }
@@ -143,10 +143,10 @@ public final class LayerNorm {
         mgx /= d;
         for (i = 0; i < end; i += Vec.L) {
             long off = (long) i * Float.BYTES;
-            FloatVector dyv = Vec.load(gs, ga + off);
-            FloatVector xhat = Vec.load(xs, xa + off).sub(mu).mul(s);
+            FloatVector dyv = FloatVector.fromMemorySegment(Vec.S, gs, ga + off, Vec.NATIVE);
+            FloatVector xhat = FloatVector.fromMemorySegment(Vec.S, xs, xa + off, Vec.NATIVE).sub(mu).mul(s);
             FloatVector g = dyv.mul(FloatVector.fromArray(Vec.S, w, i));
-            Vec.store(g.sub(mg).sub(xhat.mul(mgx)).mul(s), ds, da + off);
+            g.sub(mg).sub(xhat.mul(mgx)).mul(s).intoMemorySegment(ds, da + off, Vec.NATIVE);
             if (dw != null) {
                 dyv.fma(xhat, FloatVector.fromArray(Vec.S, dw, i)).intoArray(dw, i);
             }

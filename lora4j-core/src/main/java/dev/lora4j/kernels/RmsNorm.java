@@ -39,7 +39,7 @@ public final class RmsNorm {
             int i = 0;
             for (int end = Vec.S.loopBound(d); i < end; i += Vec.L) {
                 long off = (long) i * Float.BYTES;
-                Vec.store(Vec.load(xs, xa + off).mul(r).mul(FloatVector.fromArray(Vec.S, w, i)), ys, ya + off);
+                FloatVector.fromMemorySegment(Vec.S, xs, xa + off, Vec.NATIVE).mul(r).mul(FloatVector.fromArray(Vec.S, w, i)).intoMemorySegment(ys, ya + off, Vec.NATIVE);
             }
             for (; i < d; i++) {
                 Vec.set(ys, ya, i, Vec.get(xs, xa, i) * r * w[i]);
@@ -102,8 +102,8 @@ public final class RmsNorm {
         int end = Vec.S.loopBound(d);
         for (; i < end; i += Vec.L) {
             long off = (long) i * Float.BYTES;
-            FloatVector g = Vec.load(gs, ga + off).mul(FloatVector.fromArray(Vec.S, w, i));
-            g.fma(Vec.load(xs, xa + off), FloatVector.fromArray(Vec.S, lanes, 0)).intoArray(lanes, 0);
+            FloatVector g = FloatVector.fromMemorySegment(Vec.S, gs, ga + off, Vec.NATIVE).mul(FloatVector.fromArray(Vec.S, w, i));
+            g.fma(FloatVector.fromMemorySegment(Vec.S, xs, xa + off, Vec.NATIVE), FloatVector.fromArray(Vec.S, lanes, 0)).intoArray(lanes, 0);
         }
         float gx = Vec.sumInOrder(lanes);
         for (; i < d; i++) {
@@ -114,10 +114,10 @@ public final class RmsNorm {
         i = 0;
         for (; i < end; i += Vec.L) {
             long off = (long) i * Float.BYTES;
-            FloatVector x = Vec.load(xs, xa + off);
-            FloatVector dyv = Vec.load(gs, ga + off);
+            FloatVector x = FloatVector.fromMemorySegment(Vec.S, xs, xa + off, Vec.NATIVE);
+            FloatVector dyv = FloatVector.fromMemorySegment(Vec.S, gs, ga + off, Vec.NATIVE);
             FloatVector g = dyv.mul(FloatVector.fromArray(Vec.S, w, i));
-            Vec.store(g.sub(x.mul(c)).mul(r), ds, da + off);
+            g.sub(x.mul(c)).mul(r).intoMemorySegment(ds, da + off, Vec.NATIVE);
             if (dw != null) {
                 dyv.mul(x.mul(r)).add(FloatVector.fromArray(Vec.S, dw, i)).intoArray(dw, i);
             }

@@ -47,10 +47,10 @@ public final class Rope {
                     long off = (long) j * Float.BYTES;
                     FloatVector c = FloatVector.fromArray(Vec.S, cos, t + j);
                     FloatVector s = FloatVector.fromArray(Vec.S, sin, t + j).mul(sign);
-                    FloatVector av = Vec.load(seg, a + off);
-                    FloatVector bv = Vec.load(seg, b + off);
-                    Vec.store(av.mul(c).sub(bv.mul(s)), seg, a + off);
-                    Vec.store(bv.mul(c).add(av.mul(s)), seg, b + off);
+                    FloatVector av = FloatVector.fromMemorySegment(Vec.S, seg, a + off, Vec.NATIVE);
+                    FloatVector bv = FloatVector.fromMemorySegment(Vec.S, seg, b + off, Vec.NATIVE);
+                    av.mul(c).sub(bv.mul(s)).intoMemorySegment(seg, a + off, Vec.NATIVE);
+                    bv.mul(c).add(av.mul(s)).intoMemorySegment(seg, b + off, Vec.NATIVE);
                 }
                 for (; j < h; j++) {
                     float c = cos[t + j];

@@ -43,8 +43,8 @@ public final class Softmax {
             int i = 0;
             for (int end = Vec.S.loopBound(n); i < end; i += Vec.L) {
                 long off = (long) i * Float.BYTES;
-                FloatVector yv = Vec.load(ys, ya + off);
-                Vec.store(Vec.load(gs, ga + off).sub(dot).mul(yv), dr.seg(), da + off);
+                FloatVector yv = FloatVector.fromMemorySegment(Vec.S, ys, ya + off, Vec.NATIVE);
+                FloatVector.fromMemorySegment(Vec.S, gs, ga + off, Vec.NATIVE).sub(dot).mul(yv).intoMemorySegment(dr.seg(), da + off, Vec.NATIVE);
             }
             for (; i < n; i++) {
                 Vec.set(dr.seg(), da, i, Vec.get(ys, ya, i) * (Vec.get(gs, ga, i) - dot));

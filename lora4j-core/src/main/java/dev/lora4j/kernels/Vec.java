@@ -21,13 +21,11 @@ final class Vec {
     static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
-    static FloatVector load(MemorySegment s, long at) {
-        return FloatVector.fromMemorySegment(S, s, at, NATIVE);
-    }
-
-    static void store(FloatVector v, MemorySegment s, long at) {
-        v.intoMemorySegment(s, at, NATIVE);
-    }
+    // No load(segment, offset) / store(vector, segment, offset) helpers on purpose: the kernels call
+    // FloatVector.fromMemorySegment / intoMemorySegment themselves. Those are always inlined
+    // (@ForceInline in the JDK); a helper of ours is inlined only when C2 decides so, and where a
+    // recompilation decided otherwise, every vector passed through it was boxed on the heap (50 MB
+    // per training step in the cross-entropy loop).
 
     static float get(MemorySegment s, long at, int i) {
         return s.get(F, at + (long) i * Float.BYTES);
@@ -43,7 +41,7 @@ final class Vec {
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             long off = (long) i * Float.BYTES;
-            acc = load(a, aAt + off).fma(load(b, bAt + off), acc);
+            acc = FloatVector.fromMemorySegment(S, a, aAt + off, NATIVE).fma(FloatVector.fromMemorySegment(S, b, bAt + off, NATIVE), acc);
         }
         float sum = sumLanes(acc);
         for (; i < n; i++) {
@@ -57,7 +55,7 @@ final class Vec {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
-            acc = FloatVector.fromArray(S, a, aAt + i).fma(load(b, bAt + (long) i * Float.BYTES), acc);
+            acc = FloatVector.fromArray(S, a, aAt + i).fma(FloatVector.fromMemorySegment(S, b, bAt + (long) i * Float.BYTES, NATIVE), acc);
         }
         float sum = sumLanes(acc);
         for (; i < n; i++) {
@@ -71,7 +69,7 @@ final class Vec {
         FloatVector a = FloatVector.broadcast(S, alpha);
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
-            load(x, xAt + (long) i * Float.BYTES).fma(a, FloatVector.fromArray(S, y, yAt + i)).intoArray(y, yAt + i);
+            FloatVector.fromMemorySegment(S, x, xAt + (long) i * Float.BYTES, NATIVE).fma(a, FloatVector.fromArray(S, y, yAt + i)).intoArray(y, yAt + i);
         }
         for (; i < n; i++) {
             y[yAt + i] += alpha * get(x, xAt, i);
@@ -84,7 +82,7 @@ final class Vec {
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             long off = yAt + (long) i * Float.BYTES;
-            FloatVector.fromArray(S, x, xAt + i).fma(a, load(y, off)).intoMemorySegment(y, off, NATIVE);
+            FloatVector.fromArray(S, x, xAt + i).fma(a, FloatVector.fromMemorySegment(S, y, off, NATIVE)).intoMemorySegment(y, off, NATIVE);
         }
         for (; i < n; i++) {
             set(y, yAt, i, get(y, yAt, i) + alpha * x[xAt + i]);
@@ -97,7 +95,7 @@ final class Vec {
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             long off = (long) i * Float.BYTES;
-            load(x, xAt + off).fma(a, load(y, yAt + off)).intoMemorySegment(y, yAt + off, NATIVE);
+            FloatVector.fromMemorySegment(S, x, xAt + off, NATIVE).fma(a, FloatVector.fromMemorySegment(S, y, yAt + off, NATIVE)).intoMemorySegment(y, yAt + off, NATIVE);
         }
         for (; i < n; i++) {
             set(y, yAt, i, get(y, yAt, i) + alpha * get(x, xAt, i));
@@ -109,7 +107,7 @@ final class Vec {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
-            acc = acc.add(load(x, at + (long) i * Float.BYTES));
+            acc = acc.add(FloatVector.fromMemorySegment(S, x, at + (long) i * Float.BYTES, NATIVE));
         }
         float sum = sumLanes(acc);
         for (; i < n; i++) {
@@ -123,7 +121,7 @@ final class Vec {
         FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
-            acc = acc.max(load(x, at + (long) i * Float.BYTES));
+            acc = acc.max(FloatVector.fromMemorySegment(S, x, at + (long) i * Float.BYTES, NATIVE));
         }
         float m = acc.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
@@ -170,8 +168,8 @@ final class Vec {
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             long off = (long) i * Float.BYTES;
-            FloatVector e = VecMath.exp(load(x, xAt + off).sub(shift));
-            store(e, y, yAt + off);
+            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, x, xAt + off, NATIVE).sub(shift));
+            e.intoMemorySegment(y, yAt + off, NATIVE);
             FloatVector.fromArray(S, lanes, 0).add(e).intoArray(lanes, 0);
         }
         float sum = sumInOrder(lanes);
@@ -188,7 +186,7 @@ final class Vec {
         int i = 0;
         for (int end = S.loopBound(n); i < end; i += L) {
             long off = at + (long) i * Float.BYTES;
-            store(load(x, off).mul(s), x, off);
+            FloatVector.fromMemorySegment(S, x, off, NATIVE).mul(s).intoMemorySegment(x, off, NATIVE);
         }
         for (; i < n; i++) {
             set(x, at, i, get(x, at, i) * s);
