@@ -8,6 +8,7 @@ import dev.lora4j.classify.ClassifierTrainer;
 import dev.lora4j.classify.LabeledDataset;
 import dev.lora4j.classify.LoraTuning;
 import dev.lora4j.classify.TextClassifier;
+import dev.lora4j.generate.LogitsProcessors;
 import dev.lora4j.io.onnx.OnnxBertImport;
 import dev.lora4j.lora.InitLoraWeights;
 import dev.lora4j.lora.LoraConfig;
@@ -100,8 +101,8 @@ final class DemoCommand implements Callable<Integer> {
             out.println("\nNew sentences, classified with the saved adapter:");
             float[][] logits = reloaded.logits(reloaded.encodeAll(newSentences), 8, null);
             for (int i = 0; i < newSentences.size(); i++) {
-                double[] p = TextClassifier.probabilities(logits[i]);
-                int c = TextClassifier.argmax(logits[i]);
+                double[] p = LogitsProcessors.softmax(logits[i]);
+                int c = LogitsProcessors.argmax(logits[i]);
                 out.printf(Locale.ROOT, "  %-8s %6.2f%%  %s%n", reloaded.labels().get(c), 100 * p[c], newSentences.get(i));
             }
         }

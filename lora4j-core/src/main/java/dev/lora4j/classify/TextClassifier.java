@@ -1,5 +1,6 @@
 package dev.lora4j.classify;
 
+import dev.lora4j.generate.LogitsProcessors;
 import dev.lora4j.model.bert.Pooling;
 import dev.lora4j.model.bert.SequenceClassifier;
 import dev.lora4j.nn.TokenBatch;
@@ -139,41 +140,13 @@ public final class TextClassifier implements AutoCloseable {
         return out;
     }
 
-    public static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    /** softmax(logits) in double for stability. */
-    public static double[] probabilities(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double[] p = new double[logits.length];
-        double sum = 0;
-        for (int i = 0; i < p.length; i++) {
-            p[i] = Math.exp(logits[i] - max);
-            sum += p[i];
-        }
-        for (int i = 0; i < p.length; i++) {
-            p[i] /= sum;
-        }
-        return p;
-    }
-
     /** Accuracy, macro-F1 and confusion matrix on {@code data}, whose labels must be this classifier's. */
     public ClassificationMetrics evaluate(LabeledDataset data, int batchSize, IntConsumer progressOrNull) {
         checkLabels(data);
         float[][] logits = logits(encodeAll(data.texts()), batchSize, progressOrNull);
         int[] predicted = new int[logits.length];
         for (int i = 0; i < logits.length; i++) {
-            predicted[i] = argmax(logits[i]);
+            predicted[i] = LogitsProcessors.argmax(logits[i]);
         }
         return ClassificationMetrics.of(labels, data.labels(), predicted);
     }

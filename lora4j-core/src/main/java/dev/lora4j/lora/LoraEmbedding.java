@@ -25,13 +25,8 @@ import java.util.SplittableRandom;
  * As in PEFT, {@code lora_dropout} does not apply to embeddings (PEFT builds the dropout module but
  * its embedding forward never calls it), and there is no input gradient: ids are not differentiable.
  */
-public final class LoraEmbedding implements LoraAdapter, EmbeddingAdapter {
-    private final String modulePath;
-    private final Parameter a;
-    private final Parameter b;
-    private final float scaling;
+public final class LoraEmbedding extends LoraFactors implements LoraAdapter, EmbeddingAdapter {
     private final int paddingIdx;
-    private boolean enabled = true;
     private Tensor savedU;
 
     /**
@@ -40,11 +35,9 @@ public final class LoraEmbedding implements LoraAdapter, EmbeddingAdapter {
      */
     public LoraEmbedding(String modulePath, int numEmbeddings, int embeddingDim, int rank, double scaling,
             int paddingIdx) {
-        this.modulePath = modulePath;
         // PEFT's names: nn.Parameters directly on the layer, so no ".weight" suffix.
-        this.a = new Parameter(modulePath + ".lora_embedding_A", rank, numEmbeddings);
-        this.b = new Parameter(modulePath + ".lora_embedding_B", embeddingDim, rank);
-        this.scaling = (float) scaling;
+        super(modulePath, new Parameter(modulePath + ".lora_embedding_A", rank, numEmbeddings),
+                new Parameter(modulePath + ".lora_embedding_B", embeddingDim, rank), scaling);
         this.paddingIdx = paddingIdx;
     }
 
@@ -69,21 +62,6 @@ public final class LoraEmbedding implements LoraAdapter, EmbeddingAdapter {
         }
     }
 
-    @Override
-    public String modulePath() {
-        return modulePath;
-    }
-
-    @Override
-    public Parameter loraA() {
-        return a;
-    }
-
-    @Override
-    public Parameter loraB() {
-        return b;
-    }
-
     public int numEmbeddings() {
         return a.shape()[1];
     }
@@ -92,24 +70,9 @@ public final class LoraEmbedding implements LoraAdapter, EmbeddingAdapter {
         return b.shape()[0];
     }
 
-    @Override
-    public float scaling() {
-        return scaling;
-    }
-
     /** No dropout on embeddings (as in PEFT), so training and inference compute the same thing. */
     @Override
     public void setTraining(boolean training, long seed, long step) {}
-
-    @Override
-    public void setEnabled(boolean enabled) {
-        this.enabled = enabled;
-    }
-
-    @Override
-    public boolean enabled() {
-        return enabled;
-    }
 
     @Override
     public void forward(int[] ids, Tensor out) {

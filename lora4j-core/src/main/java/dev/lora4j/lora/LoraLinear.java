@@ -23,14 +23,9 @@ import java.util.SplittableRandom;
  *   dx += mask/(1−p) ⊙ (du·A)    [rows, in]
  * </pre>
  */
-public final class LoraLinear implements LoraAdapter, LinearAdapter {
-    private final String modulePath;
-    private final Parameter a;
-    private final Parameter b;
-    private final float scaling;
+public final class LoraLinear extends LoraFactors implements LoraAdapter, LinearAdapter {
     private final float dropout;
     private boolean training;
-    private boolean enabled = true;
     private long dropoutSeed;
     private long dropoutStep;
 
@@ -39,10 +34,8 @@ public final class LoraLinear implements LoraAdapter, LinearAdapter {
     private float[] savedMask;
 
     public LoraLinear(String modulePath, int inFeatures, int outFeatures, int rank, double scaling, double dropout) {
-        this.modulePath = modulePath;
-        this.a = new Parameter(modulePath + ".lora_A.weight", rank, inFeatures);
-        this.b = new Parameter(modulePath + ".lora_B.weight", outFeatures, rank);
-        this.scaling = (float) scaling;
+        super(modulePath, new Parameter(modulePath + ".lora_A.weight", rank, inFeatures),
+                new Parameter(modulePath + ".lora_B.weight", outFeatures, rank), scaling);
         this.dropout = (float) dropout;
     }
 
@@ -75,32 +68,12 @@ public final class LoraLinear implements LoraAdapter, LinearAdapter {
         }
     }
 
-    @Override
-    public String modulePath() {
-        return modulePath;
-    }
-
-    @Override
-    public Parameter loraA() {
-        return a;
-    }
-
-    @Override
-    public Parameter loraB() {
-        return b;
-    }
-
     public int inFeatures() {
         return a.shape()[1];
     }
 
     public int outFeatures() {
         return b.shape()[0];
-    }
-
-    @Override
-    public float scaling() {
-        return scaling;
     }
 
     /** Training mode turns dropout on; {@code step} and {@code seed} pick this step's masks. */
@@ -112,16 +85,6 @@ public final class LoraLinear implements LoraAdapter, LinearAdapter {
     }
 
     /** A disabled adapter adds nothing (PEFT's disable_adapter). */
-    @Override
-    public void setEnabled(boolean enabled) {
-        this.enabled = enabled;
-    }
-
-    @Override
-    public boolean enabled() {
-        return enabled;
-    }
-
     @Override
     public void forward(Tensor x, Tensor y) {
         if (!enabled) {

@@ -55,14 +55,8 @@ public interface CausalLM extends AutoCloseable {
      */
     dev.lora4j.nn.ActivationMemory activationMemory();
 
-    /**
-     * An empty KV cache for {@code batchSize} sequences of up to {@code capacity} tokens each. The
-     * default refuses: a model that cannot generate incrementally says so by name.
-     */
-    default KvCache newKvCache(int batchSize, int capacity) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " (" + config().modelType()
-                + ") does not support KV-cache generation");
-    }
+    /** An empty KV cache for {@code batchSize} sequences of up to {@code capacity} tokens each. */
+    KvCache newKvCache(int batchSize, int capacity);
 
     /**
      * Inference step over a KV cache: {@code step} holds the next seqLen tokens of every sequence
@@ -73,10 +67,7 @@ public interface CausalLM extends AutoCloseable {
      * returned tensor is the model's own buffer, valid until the next call. Nothing is kept for
      * {@link #backward}, which must follow a {@link #forward(TokenBatch)}.
      */
-    default Tensor forwardCached(TokenBatch step, KvCache cache) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " (" + config().modelType()
-                + ") does not support KV-cache generation");
-    }
+    Tensor forwardCached(TokenBatch step, KvCache cache);
 
     /** Every linear layer with its module path (as in the checkpoint), in model order. */
     List<Linear> linears();

@@ -9,7 +9,7 @@ import dev.lora4j.tensor.Tensor;
  * backward; silu(gate(x)) is recomputed there (one cheap element-wise pass) rather than kept, which
  * saves a [rows, intermediate] buffer per layer, the largest activation of the block.
  */
-public final class GatedMlp {
+public final class GatedMlp implements Sublayer {
     private final Linear gate;
     private final Linear up;
     private final Linear down;
@@ -29,6 +29,7 @@ public final class GatedMlp {
         this.hidden = memory.slot(Buffers.parentPath(down.name()), "hidden");
     }
 
+    @Override
     public Tensor forward(Tensor x) {
         Tensor g = gate.forward(x);
         Tensor u = up.forward(x);
@@ -45,6 +46,7 @@ public final class GatedMlp {
         return out;
     }
 
+    @Override
     public Tensor backward(Tensor dy) {
         int rows = dy.dim(0);
         int width = savedGate.dim(1);
@@ -61,6 +63,7 @@ public final class GatedMlp {
         return dx;
     }
 
+    @Override
     public java.util.List<Linear> linears() {
         return java.util.List.of(gate, up, down);
     }

@@ -4,7 +4,7 @@ import dev.lora4j.kernels.Activations;
 import dev.lora4j.tensor.Tensor;
 
 /** GPT-2's MLP: {@code proj(gelu(fc(x)))}, with the tanh-approximated or the exact (erf) GELU. */
-public final class GeluMlp {
+public final class GeluMlp implements Sublayer {
     /** Which GELU: "gelu_new"/"gelu_pytorch_tanh" use the tanh approximation, "gelu" the erf form. */
     public enum Gelu { TANH, ERF }
 
@@ -26,6 +26,7 @@ public final class GeluMlp {
         this.activatedSlot = memory.slot(Buffers.parentPath(proj.name()), "activated");
     }
 
+    @Override
     public Tensor forward(Tensor x) {
         Tensor h = fc.forward(x);
         Tensor activated = activatedSlot.matrix(h.dim(0), h.dim(1));
@@ -38,6 +39,7 @@ public final class GeluMlp {
         return proj.forward(activated);
     }
 
+    @Override
     public Tensor backward(Tensor dy) {
         int rows = dy.dim(0);
         int width = savedPreActivation.dim(1);
@@ -54,6 +56,7 @@ public final class GeluMlp {
         return dx;
     }
 
+    @Override
     public java.util.List<Linear> linears() {
         return java.util.List.of(fc, proj);
     }

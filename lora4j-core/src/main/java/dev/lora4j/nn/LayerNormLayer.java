@@ -7,7 +7,7 @@ import dev.lora4j.tensor.Tensor;
  * LayerNorm: {@code y = (x - mean) / sqrt(var + eps) * weight + bias}, row by row (GPT-2's ln_1,
  * ln_2, ln_f). Forward keeps x, the means and the inverse standard deviations for backward.
  */
-public final class LayerNormLayer {
+public final class LayerNormLayer implements Sublayer {
     private final String name;
     private final Tensor weight;
     private final Tensor bias;
@@ -39,6 +39,7 @@ public final class LayerNormLayer {
         return name;
     }
 
+    @Override
     public Tensor forward(Tensor x) {
         Tensor y = output.matrix(x.dim(0), x.dim(1));
         forward(x, y);
@@ -54,6 +55,7 @@ public final class LayerNormLayer {
         savedInput = x;
     }
 
+    @Override
     public Tensor backward(Tensor dy) {
         inputGradient = Buffers.gradient(Buffers.roleOf(name) + ".dx", dy.dim(0), dy.dim(1));
         LayerNorm.backward(dy, savedInput, weight, savedMean, savedInvStd, inputGradient, null, null);

@@ -7,7 +7,7 @@ import dev.lora4j.tensor.Tensor;
  * Llama's RMSNorm: {@code y = x / sqrt(mean(x²) + eps) * weight}, row by row. Forward keeps x and
  * the per-row 1/rms, which is exactly what backward needs. The weight is frozen.
  */
-public final class RmsNormLayer {
+public final class RmsNormLayer implements Sublayer {
     private final String name;
     private final Tensor weight;
     private final float eps;
@@ -34,6 +34,7 @@ public final class RmsNormLayer {
         return name;
     }
 
+    @Override
     public Tensor forward(Tensor x) {
         Tensor y = output.matrix(x.dim(0), x.dim(1));
         savedInvRms = invRms.vector(x.dim(0));
@@ -43,6 +44,7 @@ public final class RmsNormLayer {
     }
 
     /** dx = d norm / dx · dy (overwritten). */
+    @Override
     public Tensor backward(Tensor dy) {
         inputGradient = Buffers.gradient(Buffers.roleOf(name) + ".dx", dy.dim(0), dy.dim(1));
         RmsNorm.backward(dy, savedInput, weight, savedInvRms, inputGradient, null);

@@ -89,9 +89,11 @@ public final class SelfAttention {
         }
     }
 
-    /** x [B·T, hidden] → [B·T, hidden]. */
-    public Tensor forward(Tensor x, TokenBatch batch) {
-        int rows = x.dim(0);
+    /** The queries, keys and values of x, q and k rotated by RoPE (table null without RoPE). */
+    private record Qkv(Tensor q, Tensor k, Tensor v, RopeTable table) {}
+
+    /** Projects x to q, k, v (one fused product or three) and applies RoPE at the batch's positions. */
+    private Qkv project(Tensor x, TokenBatch batch) {
         int qWidth = nHeads * headDim;
         int kvWidth = nKvHeads * headDim;
         Tensor q;
@@ -113,6 +115,18 @@ public final class SelfAttention {
             Rope.apply(q, batch.positions(), nHeads, headDim, table);
             Rope.apply(k, batch.positions(), nKvHeads, headDim, table);
         }
+        return new Qkv(q, k, v, table);
+    }
+
+    /** x [B·T, hidden] → [B·T, hidden]. */
+    public Tensor forward(Tensor x, TokenBatch batch) {
+        int rows = x.dim(0);
+        int qWidth = nHeads * headDim;
+        Qkv p = project(x, batch);
+        Tensor q = p.q();
+        Tensor k = p.k();
+        Tensor v = p.v();
+        RopeTable table = p.table();
         Tensor out = outSlot.matrix(rows, qWidth);
         float[] lse = lseSlot.vector(batch.batchSize() * nHeads * batch.seqLen());
         Attention.forward(q, k, v, out, batch.batchSize(), batch.seqLen(), batch.seqLen(), nHeads, nKvHeads, headDim,
@@ -141,26 +155,9 @@ public final class SelfAttention {
         int rows = x.dim(0);
         int t = step.seqLen();
         int qWidth = nHeads * headDim;
-        int kvWidth = nKvHeads * headDim;
-        Tensor q;
-        Tensor k;
-        Tensor v;
-        if (qkvProj != null) {
-            Tensor qkv = qkvProj.forward(x);
-            q = qkv.slice(1, 0, qWidth);
-            k = qkv.slice(1, qWidth, qWidth + kvWidth);
-            v = qkv.slice(1, qWidth + kvWidth, qWidth + 2 * kvWidth);
-        } else {
-            q = qProj.forward(x);
-            k = kProj.forward(x);
-            v = vProj.forward(x);
-        }
-        if (rope != null) {
-            RopeTable table = rope.table(step.maxPosition());
-            Rope.apply(q, step.positions(), nHeads, headDim, table);
-            Rope.apply(k, step.positions(), nKvHeads, headDim, table);
-        }
-        cache.append(layer, k, v);
+        Qkv p = project(x, step);
+        Tensor q = p.q();
+        cache.append(layer, p.k(), p.v());
         // Inference keeps nothing between layers: the attention output and its projection are scratch.
         Tensor out = Buffers.shared("SelfAttention.cachedOut", rows, qWidth);
         int tk = cache.visibleLength();
