@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from transformers import AutoModelForCausalLM
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file
+from padded_batch import padded_batch
 
 warnings.filterwarnings("ignore")
 MODELS = os.path.join("lora4j-core", "src", "test", "resources", "golden", "models")
@@ -59,15 +60,7 @@ EMBEDDING_A_SCALE = 0.05
 
 
 def batch():
-    t = max(len(s) for s in SEQUENCES)
-    ids = torch.zeros(len(SEQUENCES), t, dtype=torch.long)
-    mask = torch.zeros(len(SEQUENCES), t, dtype=torch.long)
-    for i, s in enumerate(SEQUENCES):
-        ids[i, :len(s)] = torch.tensor(s)
-        mask[i, :len(s)] = 1
-    labels = ids.clone()
-    labels[mask == 0] = -100
-    return ids, mask, labels
+    return padded_batch(SEQUENCES)
 
 
 def mean_loss(model, ids, mask, labels):

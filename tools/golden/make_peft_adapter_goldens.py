@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM
 from peft import LoraConfig, PeftModel, get_peft_model
+from padded_batch import padded_batch
 
 warnings.filterwarnings("ignore")
 GOLDEN = os.path.join("lora4j-core", "src", "test", "resources", "golden")
@@ -65,15 +66,7 @@ COMBINATIONS = {"linear": dict(combination_type="linear"), "cat": dict(combinati
 
 
 def batch():
-    t = max(len(s) for s in SEQUENCES)
-    ids = torch.zeros(len(SEQUENCES), t, dtype=torch.long)
-    mask = torch.zeros(len(SEQUENCES), t, dtype=torch.long)
-    for i, s in enumerate(SEQUENCES):
-        ids[i, :len(s)] = torch.tensor(s)
-        mask[i, :len(s)] = 1
-    labels = ids.clone()
-    labels[mask == 0] = -100
-    return ids, mask, labels
+    return padded_batch(SEQUENCES)
 
 
 @torch.no_grad()
