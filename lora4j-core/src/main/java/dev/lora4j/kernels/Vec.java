@@ -226,10 +226,6 @@ final class Vec {
         // per call was a steady stream of garbage
         float[] lanes = ThreadScratch.floats(ThreadScratch.Slot.LANES, L);
         v.intoArray(lanes, 0);
-        float sum = 0f;
-        for (int i = 0; i < L; i++) {
-            sum += lanes[i];
-        }
-        return sum;
+        return sumInOrder(lanes);
     }
 }

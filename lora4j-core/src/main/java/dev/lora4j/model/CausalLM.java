@@ -30,6 +30,7 @@ public interface CausalLM extends AutoCloseable {
      * frozen weights get no gradient, adapters attached to the linear and embedding layers accumulate theirs.
      */
     default void backward(Tensor dLogits) {
+        // the same buffer as LanguageModelLoss uses: the gradient of the final hidden states
         Tensor dHidden = dev.lora4j.nn.Buffers.gradient("CausalLM.dHidden", dLogits.dim(0), head().inFeatures());
         head().backward(dLogits, dHidden, false);
         backwardHidden(dHidden);

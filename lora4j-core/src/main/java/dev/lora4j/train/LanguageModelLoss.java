@@ -42,7 +42,7 @@ public final class LanguageModelLoss {
 
     static double forwardBackward(CausalLM model, TokenBatch batch, int[] targets, float gradScale, int chunkRows) {
         Tensor hidden = model.forwardHidden(batch);
-        Tensor dHidden = Buffers.gradient("LanguageModelLoss.dHidden", hidden.dim(0), hidden.dim(1));
+        Tensor dHidden = Buffers.gradient("CausalLM.dHidden", hidden.dim(0), hidden.dim(1));
         double loss = run(model.head(), hidden, targets, gradScale, dHidden, chunkRows);
         model.backwardHidden(dHidden);
         return loss;
