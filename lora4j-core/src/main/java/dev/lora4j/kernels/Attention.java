@@ -79,9 +79,14 @@ public final class Attention {
      * Turns scores {@code p[at .. at+n)} into probabilities over the first {@code visible} keys that
      * the mask lets through (the rest become 0); returns lse = log Σ exp(s_j), −∞ (and an all-zero
      * row) when no key is visible.
+     *
+     * <p>Only the visible keys enter the max and the sum, so a query's result depends on the keys it
+     * sees and nothing else: not on how many keys the block's last row sees, which changes with the
+     * size of the step. That makes a prompt prefilled in chunks (the server) give the same bits as
+     * one prefill of the whole prompt ({@code lora4j generate}).
      */
     private static float softmaxRow(float[] p, int at, int n, int visible, int[] keyMask, int maskAt) {
-        Arrays.fill(p, at + visible, at + n, Float.NEGATIVE_INFINITY);
+        Arrays.fill(p, at + visible, at + n, 0f);
         if (keyMask != null) {
             for (int j = 0; j < visible; j++) {
                 if (keyMask[maskAt + j] == 0) {
@@ -89,14 +94,14 @@ public final class Attention {
                 }
             }
         }
-        float max = Vec.max(p, at, n);
+        float max = Vec.max(p, at, visible);
         if (max == Float.NEGATIVE_INFINITY) {
-            Arrays.fill(p, at, at + n, 0f);
+            Arrays.fill(p, at, at + visible, 0f);
             return Float.NEGATIVE_INFINITY;
         }
-        float sum = Vec.expShiftInPlace(p, at, n, max);    // masked keys: exp(−∞) = 0
+        float sum = Vec.expShiftInPlace(p, at, visible, max);    // masked keys: exp(−∞) = 0
         float inv = 1f / sum;
-        for (int j = at; j < at + n; j++) {
+        for (int j = at; j < at + visible; j++) {
             p[j] *= inv;
         }
         return max + (float) Math.log(sum);

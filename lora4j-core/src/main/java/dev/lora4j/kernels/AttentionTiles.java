@@ -12,6 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  * each loaded B vector feeds four FMAs and each broadcast A element two. This is what turns the
  * per-key dot products and axpys of a row-at-a-time attention (one load per FMA) into compute-bound
  * work.
+ *
+ * <p>Every element of C, in whichever register block or scalar tail it falls, is one chain of fused
+ * multiply-adds over p in order, starting from zero. So an element's value does not depend on m, n or
+ * its place in the tile: a query's scores come out the same whether it attends to 6 keys in a small
+ * decode step or sits in a 32-row prefill block that sees 40.
  */
 final class AttentionTiles {
     private AttentionTiles() {}
@@ -89,10 +94,10 @@ final class AttentionTiles {
                 int ap = 0;
                 for (int p = 0; p < k; p++, bp += bRs, ap += aCs) {
                     float bv = b[bp];
-                    s0 += a[a0 + ap] * bv;
-                    s1 += a[a1 + ap] * bv;
-                    s2 += a[a2 + ap] * bv;
-                    s3 += a[a3 + ap] * bv;
+                    s0 = Math.fma(a[a0 + ap], bv, s0);
+                    s1 = Math.fma(a[a1 + ap], bv, s1);
+                    s2 = Math.fma(a[a2 + ap], bv, s2);
+                    s3 = Math.fma(a[a3 + ap], bv, s3);
                 }
                 int r = cOff + i * cRs + j;
                 c[r] += s0;
@@ -118,7 +123,7 @@ final class AttentionTiles {
                 int bp = bOff + j;
                 int ap = 0;
                 for (int p = 0; p < k; p++, bp += bRs, ap += aCs) {
-                    s0 += a[a0 + ap] * b[bp];
+                    s0 = Math.fma(a[a0 + ap], b[bp], s0);
                 }
                 c[cOff + i * cRs + j] += s0;
             }
