@@ -2,10 +2,12 @@ package dev.lora4j.cli;
 
 import dev.lora4j.chat.ChatMessage;
 import dev.lora4j.chat.ChatTemplate;
+import dev.lora4j.chat.PlainTranscript;
 import dev.lora4j.generate.GeneratedSequence;
 import dev.lora4j.generate.GenerationConfig;
 import dev.lora4j.generate.GenerationListener;
 import dev.lora4j.generate.Generator;
+import dev.lora4j.generate.PromptIds;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.Models;
 import dev.lora4j.tokenizer.Tokenizer;
@@ -32,8 +34,6 @@ import picocli.CommandLine.Option;
                 "Type a message and press Enter; /reset starts over, /exit (or end of input) quits.",
                 "Samples at temperature 0.7, top-p 0.9 unless told otherwise (--temperature 0: greedy)."})
 final class ChatCommand implements Callable<Integer> {
-    static final String PLAIN_STOP = "\nUser:";
-
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory (config.json, safetensors, tokenizer)")
     Path model;
 
@@ -58,7 +58,7 @@ final class ChatCommand implements Callable<Integer> {
                 System.err.println("lora4j chat: " + model + " has no chat template; using a plain User:/Assistant: transcript");
             }
             GenerationConfig config = sampling.config(0.7, 0.9, ModelFiles.stopTokens(lm, tokenizer, model),
-                    template == null ? List.of(PLAIN_STOP) : List.of());
+                    template == null ? List.of(PlainTranscript.STOP) : List.of());
             Generator generator = new Generator(lm, tokenizer);
             List<ChatMessage> conversation = new ArrayList<>();
             if (system != null) {
@@ -82,7 +82,7 @@ final class ChatCommand implements Callable<Integer> {
                 conversation.add(ChatMessage.user(line));
                 int[] prompt = template != null
                         ? tokenizer.encode(template.render(conversation, true), false)   // the template writes BOS itself
-                        : GenerateCommand.encodePrompt(tokenizer, plainTranscript(conversation));
+                        : PromptIds.encode(tokenizer, PlainTranscript.render(conversation));
                 GenerationConfig turnConfig = new GenerationConfig(config.maxNewTokens(), config.sample(), config.temperature(),
                         config.topK(), config.topP(), config.minP(), config.repetitionPenalty(), config.seed() + turn++,
                         config.stopTokenIds(), config.stopStrings());
@@ -103,15 +103,5 @@ final class ChatCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The conversation as "System: ...\nUser: ...\nAssistant: ...", ending with "Assistant:" for the reply. */
-    static String plainTranscript(List<ChatMessage> conversation) {
-        StringBuilder s = new StringBuilder();
-        for (ChatMessage m : conversation) {
-            String who = Character.toUpperCase(m.role().charAt(0)) + m.role().substring(1);
-            s.append(who).append(": ").append(m.content()).append('\n');
-        }
-        return s.append("Assistant:").toString();
     }
 }

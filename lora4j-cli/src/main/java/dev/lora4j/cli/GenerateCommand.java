@@ -4,6 +4,7 @@ import dev.lora4j.generate.GeneratedSequence;
 import dev.lora4j.generate.GenerationConfig;
 import dev.lora4j.generate.GenerationListener;
 import dev.lora4j.generate.Generator;
+import dev.lora4j.generate.PromptIds;
 import dev.lora4j.model.CausalLM;
 import dev.lora4j.model.Models;
 import dev.lora4j.tokenizer.Tokenizer;
@@ -53,7 +54,7 @@ final class GenerateCommand implements Callable<Integer> {
             GenerationConfig config = sampling.config(0.0, 1.0, ModelFiles.stopTokens(lm, tokenizer, model), List.of());
             List<int[]> ids = new ArrayList<>();
             for (String p : prompts) {
-                ids.add(encodePrompt(tokenizer, p));
+                ids.add(PromptIds.encode(tokenizer, p));
             }
             Generator generator = new Generator(lm, tokenizer);
             if (ids.size() == 1) {
@@ -84,20 +85,5 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /**
-     * The prompt's ids with the tokenizer's special tokens (BOS where the model family uses one);
-     * an empty prompt starts from BOS alone.
-     */
-    static int[] encodePrompt(Tokenizer tokenizer, String prompt) {
-        int[] ids = tokenizer.encode(prompt, true);
-        if (ids.length == 0) {
-            if (tokenizer.bosId().isEmpty()) {
-                throw new IllegalArgumentException("the prompt is empty and the tokenizer has no BOS token to start from");
-            }
-            return new int[] {tokenizer.bosId().getAsInt()};
-        }
-        return ids;
     }
 }
