@@ -9,7 +9,7 @@ import java.util.List;
  * strings in the text (wherever token boundaries fall), and releases only text that cannot be part
  * of a stop string still to be completed.
  */
-final class TextStream {
+public final class TextStream {
     private final StreamingDecoder decoder;
     private final List<String> stopStrings;
     private final StringBuilder text = new StringBuilder();
@@ -22,7 +22,7 @@ final class TextStream {
      * leading space of the text's first word, llama2.c's after BOS; a byte token may complete a
      * character the prompt began).
      */
-    TextStream(Tokenizer tokenizer, int[] prompt, List<String> stopStrings) {
+    public TextStream(Tokenizer tokenizer, int[] prompt, List<String> stopStrings) {
         this.decoder = tokenizer.streamingDecoder(true);
         this.stopStrings = stopStrings;
         for (int id : prompt) {
@@ -31,22 +31,22 @@ final class TextStream {
     }
 
     /** Adds a generated id; returns the text that can be released now ("" if none). */
-    String add(int id) {
+    public String add(int id) {
         return append(decoder.next(id), false);
     }
 
     /** End of generation: whatever was held back, up to a stop string. */
-    String finish() {
+    public String finish() {
         return stopped ? "" : append(decoder.flush(), true);
     }
 
     /** Whether the text now contains a stop string. */
-    boolean stopped() {
+    public boolean stopped() {
         return stopped;
     }
 
     /** The final text: everything released. */
-    String text() {
+    public String text() {
         return text.substring(0, released);
     }
 

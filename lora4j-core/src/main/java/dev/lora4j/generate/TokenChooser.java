@@ -8,17 +8,17 @@ import java.util.SplittableRandom;
  * draw from the softmax. One seeded generator serves the whole batch, drawing for the sequences in
  * order, so a run is reproducible from its seed (the draws are not PyTorch's).
  */
-final class TokenChooser {
+public final class TokenChooser {
     private final GenerationConfig config;
     private final SplittableRandom random;
 
-    TokenChooser(GenerationConfig config) {
+    public TokenChooser(GenerationConfig config) {
         this.config = config;
         this.random = new SplittableRandom(config.seed());
     }
 
     /** The next token; {@code logits} is this sequence's row and is overwritten; {@code seen} marks the ids so far. */
-    int choose(float[] logits, boolean[] seen) {
+    public int choose(float[] logits, boolean[] seen) {
         if (config.repetitionPenalty() != 1.0) {
             LogitsProcessors.repetitionPenalty(logits, seen, (float) config.repetitionPenalty());
         }

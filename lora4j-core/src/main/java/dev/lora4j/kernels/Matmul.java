@@ -16,9 +16,32 @@ import dev.lora4j.tensor.Tensor;
  * <p>All three are the one product C = A·B on views ({@link GemmOperand}): products with a handful
  * of rows (decoding one token) stream the weight once through {@link MatmulSkinny}; everything else
  * goes through the packed, cache-blocked {@link Gemm}. Results are deterministic.
+ *
+ * <p>Inference steps choose the kernel by what their rows are instead ({@link #rowsBy}): rows
+ * decoded one token per sequence always stream, prompt rows always go through the blocked GEMM.
+ * Each kernel sums every element in an order that does not depend on the number of rows, so a
+ * row's result then does not depend on what else is in the batch either: the server's mixed
+ * batches give every request the bits {@code lora4j generate} gives it alone.
  */
 public final class Matmul {
     private Matmul() {}
+
+    /** How a product picks its kernel. */
+    public enum Kernel {
+        /** By the number of rows: a handful streams the weight, more go through the blocked GEMM (training, evaluation). */
+        BY_SIZE,
+        /** Always the blocked GEMM (prompt rows at inference). */
+        BLOCKED,
+        /** Always stream the weight once for all rows (decoded rows: one new token per sequence). */
+        STREAMED
+    }
+
+    private static final ScopedValue<Kernel> KERNEL = ScopedValue.newInstance();
+
+    /** Runs {@code body} with every product on this thread choosing its kernel by {@code kernel}. */
+    public static <T> T rowsBy(Kernel kernel, java.util.function.Supplier<T> body) {
+        return ScopedValue.where(KERNEL, kernel).call(body::get);
+    }
 
     /** y[M,N] (+)= x[M,K] · w[N,K]ᵀ. */
     public static void forward(Tensor x, Tensor w, Tensor y, boolean accumulate) {
@@ -61,7 +84,13 @@ public final class Matmul {
 
     private static void multiply(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate) {
         int threads = sharedByPool(a, b, c) ? Parallel.threads() : 1;
-        if (MatmulSkinny.handles(a, b)) {
+        Kernel kernel = KERNEL.orElse(Kernel.BY_SIZE);
+        boolean stream = switch (kernel) {
+            case BY_SIZE -> MatmulSkinny.handles(a, b);
+            case BLOCKED -> false;
+            case STREAMED -> MatmulSkinny.streams(b);
+        };
+        if (stream) {
             MatmulSkinny.run(a, b, c, accumulate, threads);
         } else {
             Gemm.run(a, b, c, accumulate, threads);

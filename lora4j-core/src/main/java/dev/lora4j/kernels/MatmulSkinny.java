@@ -19,7 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * </ul>
  * Columns are split evenly over the pool's threads. Sums run in a fixed order (vector lanes are
  * combined by a scalar loop, not {@code reduceLanes}, whose order is unspecified), so results are
- * deterministic.
+ * deterministic, and each element's order is the same for any number of rows m: inference steps
+ * run every decoded row through this kernel, a batch of them as well as a single one
+ * ({@link Matmul#rowsBy}).
  */
 final class MatmulSkinny {
     static final int MAX_ROWS = 4;
@@ -30,7 +32,12 @@ final class MatmulSkinny {
     private MatmulSkinny() {}
 
     static boolean handles(GemmOperand a, GemmOperand b) {
-        return a.rows() <= MAX_ROWS && (b.rowStride() == 1 || b.colStride() == 1);
+        return a.rows() <= MAX_ROWS && streams(b);
+    }
+
+    /** Whether B can be streamed with unit stride (rows or columns contiguous), whatever the rows of A. */
+    static boolean streams(GemmOperand b) {
+        return b.rowStride() == 1 || b.colStride() == 1;
     }
 
     static void run(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate, int poolThreads) {
@@ -61,38 +68,109 @@ final class MatmulSkinny {
         });
     }
 
-    /** c[i][j] (+)= dot(A row i, B column j) for j in [from, to). */
+    /**
+     * c[i][j] (+)= dot(A row i, B column j) for j in [from, to), all rows i.
+     *
+     * <p>Register tile: two columns of B by up to four rows of A, one vector accumulator each, so
+     * each pair of loaded column vectors feeds up to eight FMA chains (enough to cover the FMA
+     * latency) and a batch of decoded rows costs little more than one row: B is read once.
+     *
+     * <p>Every element is summed in one fixed order, whatever m, the tile it falls in or the column
+     * split: one vector of lane sums over k (FMA, p in order), the lanes added in order, then the
+     * tail p ≥ loopBound(k) by scalar FMA. So a row's result does not depend on the other rows of
+     * the product, which the server needs: a request decoded in a batch of 32 gives the same bits as
+     * alone ({@link Matmul#rowsBy}).
+     */
     private static void dots(float[] aRows, int m, int k, GemmOperand b, GemmOperand c, int from, int to, boolean accumulate) {
-        float[] column = new float[k];
+        float[] col0 = new float[k];
+        float[] col1 = new float[k];
         short[] scratch = new short[k];
         float[] lanes = new float[L];
         int kv = F.loopBound(k);
-        for (int j = from; j < to; j++) {
-            GemmRuns.readColumn(b, 0, j, k, column, 0, scratch);
-            for (int i = 0; i < m; i++) {
-                int ai = i * k;
-                // Two accumulators halve the FMA latency chain; they are combined in a fixed order.
-                FloatVector s0 = FloatVector.zero(F);
-                FloatVector s1 = FloatVector.zero(F);
-                int p = 0;
-                for (; p + 2 * L <= kv; p += 2 * L) {
-                    s0 = FloatVector.fromArray(F, aRows, ai + p).fma(FloatVector.fromArray(F, column, p), s0);
-                    s1 = FloatVector.fromArray(F, aRows, ai + p + L).fma(FloatVector.fromArray(F, column, p + L), s1);
+        int j = from;
+        for (; j + 2 <= to; j += 2) {
+            GemmRuns.readColumn(b, 0, j, k, col0, 0, scratch);
+            GemmRuns.readColumn(b, 0, j + 1, k, col1, 0, scratch);
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                int a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+                FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F);
+                FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F);
+                FloatVector s20 = FloatVector.zero(F), s21 = FloatVector.zero(F);
+                FloatVector s30 = FloatVector.zero(F), s31 = FloatVector.zero(F);
+                for (int p = 0; p < kv; p += L) {
+                    FloatVector b0 = FloatVector.fromArray(F, col0, p);
+                    FloatVector b1 = FloatVector.fromArray(F, col1, p);
+                    FloatVector av = FloatVector.fromArray(F, aRows, a0 + p);
+                    s00 = av.fma(b0, s00);
+                    s01 = av.fma(b1, s01);
+                    av = FloatVector.fromArray(F, aRows, a1 + p);
+                    s10 = av.fma(b0, s10);
+                    s11 = av.fma(b1, s11);
+                    av = FloatVector.fromArray(F, aRows, a2 + p);
+                    s20 = av.fma(b0, s20);
+                    s21 = av.fma(b1, s21);
+                    av = FloatVector.fromArray(F, aRows, a3 + p);
+                    s30 = av.fma(b0, s30);
+                    s31 = av.fma(b1, s31);
                 }
-                for (; p < kv; p += L) {
-                    s0 = FloatVector.fromArray(F, aRows, ai + p).fma(FloatVector.fromArray(F, column, p), s0);
+                // Lane sums leave the vectors right here: a vector passed to a helper the JIT does not
+                // inline is boxed (see the design notes), so the helper takes the lanes as a float[].
+                s00.intoArray(lanes, 0);
+                store(c, i, j, finish(lanes, aRows, a0, col0, kv, k), accumulate);
+                s01.intoArray(lanes, 0);
+                store(c, i, j + 1, finish(lanes, aRows, a0, col1, kv, k), accumulate);
+                s10.intoArray(lanes, 0);
+                store(c, i + 1, j, finish(lanes, aRows, a1, col0, kv, k), accumulate);
+                s11.intoArray(lanes, 0);
+                store(c, i + 1, j + 1, finish(lanes, aRows, a1, col1, kv, k), accumulate);
+                s20.intoArray(lanes, 0);
+                store(c, i + 2, j, finish(lanes, aRows, a2, col0, kv, k), accumulate);
+                s21.intoArray(lanes, 0);
+                store(c, i + 2, j + 1, finish(lanes, aRows, a2, col1, kv, k), accumulate);
+                s30.intoArray(lanes, 0);
+                store(c, i + 3, j, finish(lanes, aRows, a3, col0, kv, k), accumulate);
+                s31.intoArray(lanes, 0);
+                store(c, i + 3, j + 1, finish(lanes, aRows, a3, col1, kv, k), accumulate);
+            }
+            for (; i < m; i++) {
+                int a0 = i * k;
+                FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F);
+                for (int p = 0; p < kv; p += L) {
+                    FloatVector av = FloatVector.fromArray(F, aRows, a0 + p);
+                    s00 = av.fma(FloatVector.fromArray(F, col0, p), s00);
+                    s01 = av.fma(FloatVector.fromArray(F, col1, p), s01);
                 }
-                s0.add(s1).intoArray(lanes, 0);
-                float sum = 0f;
-                for (int l = 0; l < L; l++) {
-                    sum += lanes[l];
-                }
-                for (; p < k; p++) {
-                    sum = Math.fma(aRows[ai + p], column[p], sum);
-                }
-                store(c, i, j, sum, accumulate);
+                s00.intoArray(lanes, 0);
+                store(c, i, j, finish(lanes, aRows, a0, col0, kv, k), accumulate);
+                s01.intoArray(lanes, 0);
+                store(c, i, j + 1, finish(lanes, aRows, a0, col1, kv, k), accumulate);
             }
         }
+        if (j < to) {   // an odd last column: the same order, one column at a time
+            GemmRuns.readColumn(b, 0, j, k, col0, 0, scratch);
+            for (int i = 0; i < m; i++) {
+                int a0 = i * k;
+                FloatVector s00 = FloatVector.zero(F);
+                for (int p = 0; p < kv; p += L) {
+                    s00 = FloatVector.fromArray(F, aRows, a0 + p).fma(FloatVector.fromArray(F, col0, p), s00);
+                }
+                s00.intoArray(lanes, 0);
+                store(c, i, j, finish(lanes, aRows, a0, col0, kv, k), accumulate);
+            }
+        }
+    }
+
+    /** The lanes added in order, then the tail of the reduction [kv, k) by scalar FMA. */
+    private static float finish(float[] lanes, float[] aRows, int aAt, float[] column, int kv, int k) {
+        float sum = 0f;
+        for (int l = 0; l < L; l++) {
+            sum += lanes[l];
+        }
+        for (int p = kv; p < k; p++) {
+            sum = Math.fma(aRows[aAt + p], column[p], sum);
+        }
+        return sum;
     }
 
     /** c[i][from:to] (+)= Σ_p A[i][p] · B[p][from:to]. */

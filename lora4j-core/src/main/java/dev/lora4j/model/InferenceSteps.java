@@ -1,6 +1,8 @@
 package dev.lora4j.model;
 
+import dev.lora4j.kernels.Matmul;
 import dev.lora4j.nn.Buffers;
+import dev.lora4j.nn.Linear;
 import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.TokenBatch;
 import dev.lora4j.tensor.Tensor;
@@ -22,6 +24,21 @@ public final class InferenceSteps {
             throw new IllegalArgumentException(total + " tokens exceed the sliding attention window of "
                     + config.slidingWindow() + ", which lora4j does not implement");
         }
+    }
+
+    /**
+     * Runs a step's blocks with the product kernel its rows call for: one new token per sequence
+     * (decoding) streams the weights, prompt rows go through the blocked GEMM. Chosen by the kind of
+     * step, not by its number of rows, so a sequence's results do not depend on how many others share
+     * the step (see {@link Matmul#rowsBy}).
+     */
+    public static Tensor blocks(TokenBatch step, java.util.function.Supplier<Tensor> body) {
+        return Matmul.rowsBy(step.seqLen() == 1 ? Matmul.Kernel.STREAMED : Matmul.Kernel.BLOCKED, body);
+    }
+
+    /** Next-token logits of the last-token rows: at most one row per sequence, so the head always streams. */
+    public static Tensor logits(Linear head, Tensor lastHidden) {
+        return Matmul.rowsBy(Matmul.Kernel.STREAMED, () -> head.forward(lastHidden));
     }
 
     /** Rows b·T + T − 1 of h [B·T, D] (each sequence's last token) into {@code buffer} [B, D], reused when it fits. */

@@ -160,13 +160,14 @@ public final class SelfAttention {
         cache.append(layer, p.k(), p.v());
         // Inference keeps nothing between layers: the attention output and its projection are scratch.
         Tensor out = Buffers.shared("SelfAttention.cachedOut", rows, qWidth);
-        int tk = cache.visibleLength();
-        // Each sequence's slots are contiguous rows of the cache but sequences sit a capacity apart,
-        // so the kernel runs per sequence (it parallelizes over heads).
+        // Each sequence's slots are its own buffers, and sequences may be at different lengths
+        // (the server decodes requests of different ages together), so the kernel runs per
+        // sequence (it parallelizes over heads).
         for (int b = 0; b < step.batchSize(); b++) {
             int[] mask = cache.allVisible(b) ? null : cache.keyMask(b);
             Attention.forward(q.slice(0, b * t, (b + 1) * t), cache.keys(layer, b), cache.values(layer, b),
-                    out.slice(0, b * t, (b + 1) * t), 1, t, tk, nHeads, nKvHeads, headDim, true, mask, scale, null);
+                    out.slice(0, b * t, (b + 1) * t), 1, t, cache.visibleLength(b), nHeads, nKvHeads, headDim, true, mask,
+                    scale, null);
         }
         Tensor projected = Buffers.shared("SelfAttention.projected", rows, oProj.outFeatures());
         oProj.forward(out, projected);

@@ -4,12 +4,15 @@ package dev.lora4j.tensor;
  * A trainable tensor: its value and its gradient, both F32 on the Java heap. Only adapter weights
  * (and {@code modules_to_save} copies) are parameters; frozen base weights are plain tensors that
  * stay in their stored dtype and never get a gradient buffer.
+ *
+ * <p>The gradient array is made on first use: an adapter that only serves (inference, merging,
+ * the server's hundreds of loaded adapters) costs its values alone, not twice that.
  */
 public final class Parameter {
     private final String name;
     private final int[] shape;
     private final float[] value;
-    private final float[] grad;
+    private volatile float[] grad;
 
     public Parameter(String name, int... shape) {
         this.name = name;
@@ -19,7 +22,6 @@ public final class Parameter {
             throw new IllegalArgumentException("parameter " + name + " too large: " + Shape.toString(shape));
         }
         this.value = new float[(int) n];
-        this.grad = new float[(int) n];
     }
 
     /** PEFT-style name, e.g. {@code model.layers.0.self_attn.q_proj.lora_A.weight}. */
@@ -42,7 +44,21 @@ public final class Parameter {
 
     /** The live gradient array (accumulated into by backward passes). */
     public float[] grad() {
-        return grad;
+        float[] g = grad;
+        if (g == null) {
+            synchronized (this) {   // backward may first touch it from several kernel threads
+                g = grad;
+                if (g == null) {
+                    grad = g = new float[value.length];
+                }
+            }
+        }
+        return g;
+    }
+
+    /** Whether a gradient array exists yet (training made one; serving never does). */
+    public boolean hasGrad() {
+        return grad != null;
     }
 
     public Tensor valueTensor() {
@@ -50,11 +66,14 @@ public final class Parameter {
     }
 
     public Tensor gradTensor() {
-        return Tensor.of(grad, shape);
+        return Tensor.of(grad(), shape);
     }
 
     public void zeroGrad() {
-        java.util.Arrays.fill(grad, 0f);
+        float[] g = grad;
+        if (g != null) {
+            java.util.Arrays.fill(g, 0f);
+        }
     }
 
     @Override

@@ -88,14 +88,19 @@ public final class Gpt2Model implements CausalLM {
         Tensor h = wte.forward(Checks.idsForLookup(step));
         wpe.forward(step.positions(), h, true);
         cache.beginStep(step);
-        for (int i = 0; i < blocks.size(); i++) {
-            h = blocks.get(i).forwardCached(h, step, cache, i);
-        }
+        Tensor x = h;
+        h = InferenceSteps.blocks(step, () -> {
+            Tensor y = x;
+            for (int i = 0; i < blocks.size(); i++) {
+                y = blocks.get(i).forwardCached(y, step, cache, i);
+            }
+            return y;
+        });
         cache.endStep();
         // Only each sequence's last token needs logits: the head is the widest matmul of a step.
         Tensor last = step.seqLen() == 1 ? h
                 : (lastRows = InferenceSteps.lastTokenRows(h, step.batchSize(), step.seqLen(), lastRows));
-        return lmHead.forward(lnF.forward(last));
+        return InferenceSteps.logits(lmHead, lnF.forward(last));
     }
 
     @Override

@@ -80,14 +80,19 @@ public final class LlamaModel implements CausalLM {
         backwardReady = false;
         Tensor h = embedTokens.forward(Checks.idsForLookup(step));
         cache.beginStep(step);
-        for (int i = 0; i < layers.size(); i++) {
-            h = layers.get(i).forwardCached(h, step, cache, i);
-        }
+        Tensor x = h;
+        h = InferenceSteps.blocks(step, () -> {
+            Tensor y = x;
+            for (int i = 0; i < layers.size(); i++) {
+                y = layers.get(i).forwardCached(y, step, cache, i);
+            }
+            return y;
+        });
         cache.endStep();
         // Only each sequence's last token needs logits: the head is the widest matmul of a step.
         Tensor last = step.seqLen() == 1 ? h
                 : (lastRows = InferenceSteps.lastTokenRows(h, step.batchSize(), step.seqLen(), lastRows));
-        return lmHead.forward(norm.forward(last));
+        return InferenceSteps.logits(lmHead, norm.forward(last));
     }
 
     @Override
