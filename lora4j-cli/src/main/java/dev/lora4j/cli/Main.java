@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             ImportOnnxBertCommand.class,
             GenerateCommand.class,
             ChatCommand.class,
+            ServeCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class
         })

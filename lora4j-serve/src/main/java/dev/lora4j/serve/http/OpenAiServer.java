@@ -71,13 +71,18 @@ public final class OpenAiServer implements AutoCloseable {
      * @param keysOrNull null: no authentication (loopback only), every caller is {@link Caller#LOCAL}
      */
     public static OpenAiServer start(ServedModel model, ServerOptions options, ApiKeys keysOrNull) {
-        if (keysOrNull == null && !isLoopback(options.host())) {
-            throw new IllegalArgumentException("refusing to listen on " + options.host() + " without API keys: anyone who can reach "
-                    + "it could use the model and load adapters. Give --api-keys FILE, or bind to 127.0.0.1 (the default)");
-        }
+        checkBinding(options.host(), keysOrNull != null);
         OpenAiServer server = new OpenAiServer(model, options, keysOrNull);
         server.app.start();
         return server;
+    }
+
+    /** Refuses a non-loopback address without API keys (callable before the model is loaded, to fail fast). */
+    public static void checkBinding(String host, boolean haveKeys) {
+        if (!haveKeys && !isLoopback(host)) {
+            throw new IllegalArgumentException("refusing to listen on " + host + " without API keys: anyone who can reach "
+                    + "it could use the model and load adapters. Give --api-keys FILE, or bind to 127.0.0.1 (the default)");
+        }
     }
 
     static boolean isLoopback(String host) {
