@@ -38,6 +38,9 @@ final class AdapterAdminHandler {
         if (name.equals(model.name())) {
             throw ApiError.invalid("lora_name", "lora_name \"" + name + "\" is the base model's name; choose another");
         }
+        if (model.engine().hasAdapter(name)) {
+            throw ApiError.invalid("lora_name", "an adapter named \"" + name + "\" exists already; unload it first or choose another name");
+        }
         try {
             model.engine().loadAdapter(name, path);
         } catch (EngineException e) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lora4j.serve.api.Json;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -193,7 +192,7 @@ class BadInputTest {
                 "{\"lora_name\": \"escape\", \"lora_path\": \"../stories260K\"}"), 400);
         assertThat(dotdot.get("message").asText()).contains("outside the adapter root");
         Path outside = dir.resolve("outside-adapter");
-        copyDir(server.adapterRoot.resolve("adapter0"), outside);
+        TestServer.copyDir(server.adapterRoot.resolve("adapter0"), outside);
         Files.createSymbolicLink(server.adapterRoot.resolve("link"), outside);
         JsonNode link = error(server.post("/v1/load_lora_adapter", TestServer.ADMIN,
                 "{\"lora_name\": \"linked\", \"lora_path\": \"link\"}"), 400);
@@ -213,7 +212,7 @@ class BadInputTest {
                 .doesNotContain("escape");
 
         // a good load under another name: listed, usable, then unloaded and gone
-        copyDir(server.adapterRoot.resolve("adapter1"), server.adapterRoot.resolve("nested/copy"));
+        TestServer.copyDir(server.adapterRoot.resolve("adapter1"), server.adapterRoot.resolve("nested/copy"));
         HttpResponse<String> loaded = server.post("/v1/load_lora_adapter", TestServer.ADMIN,
                 "{\"lora_name\": \"copy\", \"lora_path\": \"nested/copy\"}");
         assertThat(loaded.statusCode()).as(loaded.body()).isEqualTo(200);
@@ -241,16 +240,5 @@ class BadInputTest {
                 .contains("lora4j_engine_kv_bytes_in_use").contains("lora4j_engine_adapters_loaded")
                 .contains("lora4j_time_to_first_token_seconds_bucket").contains("lora4j_inter_token_latency_seconds_bucket")
                 .contains("lora4j_tokens_generated_total").contains("lora4j_engine_waiting").contains("lora4j_engine_batch_size");
-    }
-
-    private static void copyDir(Path from, Path to) throws Exception {
-        Files.createDirectories(to);
-        try (var files = Files.list(from)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                try (InputStream in = Files.newInputStream(f)) {
-                    Files.copy(in, to.resolve(f.getFileName()));
-                }
-            }
-        }
     }
 }

@@ -160,6 +160,15 @@ final class TestServer implements AutoCloseable {
         }
     }
 
+    static void copyDir(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+    }
+
     @Override
     public void close() {
         server.close();
