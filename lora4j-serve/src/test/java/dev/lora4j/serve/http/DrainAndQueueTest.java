@@ -70,6 +70,19 @@ class DrainAndQueueTest {
     }
 
     @Test
+    void aClientThatHangsUpMidStreamIsCancelledAndItsMemoryReturned() throws Exception {
+        try (TestServer server = TestServer.start(dir)) {
+            long before = server.model.engine().stats().generatedTokens();
+            server.hangUpMidStream("adapter2", 500);
+            server.awaitIdle();
+            assertThat(server.model.engine().stats().kvBytesInUse()).isZero();
+            assertThat(server.model.engine().stats().generatedTokens() - before).as("tokens generated before the cancel").isLessThan(500);
+            assertThat(server.get("/metrics", null).body())
+                    .contains("lora4j_http_requests_total{endpoint=\"completions\",status=\"499\"} 1.0");
+        }
+    }
+
+    @Test
     void drainingAnswers503AndLetsTheStreamInFlightFinish() throws Exception {
         TestServer server = TestServer.start(dir);
         try {

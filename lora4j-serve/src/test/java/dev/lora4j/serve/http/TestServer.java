@@ -18,7 +18,11 @@ import dev.lora4j.serve.ServerOptions;
 import dev.lora4j.serve.auth.ApiKeys;
 import dev.lora4j.serve.engine.EngineOptions;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -157,6 +161,32 @@ final class TestServer implements AutoCloseable {
                 return;
             }
             Thread.sleep(20);
+        }
+    }
+
+    /** Opens a long stream over a raw socket, reads its first event, and closes the connection. */
+    void hangUpMidStream(String model, int maxTokens) throws IOException {
+        URI uri = URI.create(url());
+        String body = "{\"model\": \"" + model + "\", \"prompt\": \"Once upon a time\", \"max_tokens\": " + maxTokens + ", \"stream\": true}";
+        try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nAuthorization: Bearer " + TestServer.ADMIN
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+                    + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String seen = "";
+            byte[] buf = new byte[512];
+            while (!seen.contains("data: {")) {
+                int n = in.read(buf);
+                if (n < 0) {
+                    break;
+                }
+                seen += new String(buf, 0, n, StandardCharsets.UTF_8);
+            }
+            if (!seen.startsWith("HTTP/1.1 200") || !seen.contains("data: {")) {
+                throw new IOException("expected a 200 stream, got: " + seen);
+            }
         }
     }
 
