@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,6 +35,9 @@ import picocli.CommandLine.Option;
                 "/v1/load_lora_adapter, /v1/unload_lora_adapter, /health, /metrics. Listens on loopback unless given",
                 "--api-keys. Stops on SIGTERM/SIGINT after finishing the requests in flight (--drain-timeout)."})
 final class ServeCommand implements Callable<Integer> {
+    /** Jetty's and Javalin's start-up messages are noise next to ours: their warnings and errors only (held: JUL keeps loggers weakly). */
+    private static final List<Logger> QUIETER = List.of(Logger.getLogger("org.eclipse.jetty"), Logger.getLogger("io.javalin"));
+
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory (config.json, safetensors, tokenizer); "
             + "clients name it by the directory's name")
     Path model;
@@ -103,6 +108,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // One line per log record (JUL's default takes two), set before anything logs.
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %3$s: %5$s%6$s%n");
+        QUIETER.forEach(l -> l.setLevel(Level.WARNING));
         ServerOptions serverOptions = new ServerOptions(host, port, Quantities.bytes(maxBody), maxPromptTokens, maxTokensLimit,
                 maxConcurrent, Quantities.duration(idleTimeout), Quantities.duration(requestTimeout));
         EngineOptions engineOptions = new EngineOptions(Quantities.bytes(kvBudget), maxBatch, maxQueue, prefillChunk, maxLoadedAdapters);
@@ -142,8 +150,10 @@ final class ServeCommand implements Callable<Integer> {
         };
         Thread hook = new Thread(shutdown, "lora4j-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        for (String signal : List.of("TERM", "INT")) {
-            sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.countDown());
+        Map<sun.misc.Signal, sun.misc.SignalHandler> previous = new LinkedHashMap<>();
+        for (String name : List.of("TERM", "INT")) {
+            sun.misc.Signal signal = new sun.misc.Signal(name);
+            previous.put(signal, sun.misc.Signal.handle(signal, s -> stop.countDown()));
         }
 
         System.out.println("lora4j serve: " + served.name() + " (" + served.engine().config().modelType() + ", "
@@ -160,6 +170,7 @@ final class ServeCommand implements Callable<Integer> {
         stop.await();
         shutdown.run();
         Runtime.getRuntime().removeShutdownHook(hook);
+        previous.forEach(sun.misc.Signal::handle);   // the JVM's own handling again, for whoever runs after us
         return 0;
     }
 }

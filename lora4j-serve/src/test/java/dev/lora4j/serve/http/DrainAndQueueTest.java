@@ -34,7 +34,7 @@ class DrainAndQueueTest {
         TestServer.prepare(dir);
     }
 
-    private static final String LONG = "{\"model\": \"stories260K\", \"prompt\": \"Once upon a time\", \"max_tokens\": 400}";
+    private static final String LONG = "{\"model\": \"stories260K\", \"prompt\": \"Once upon a time\", \"max_tokens\": 200}";
 
     @Test
     void aFullQueueAnswers429WithRetryAfterAndTheRestSucceed() throws Exception {
