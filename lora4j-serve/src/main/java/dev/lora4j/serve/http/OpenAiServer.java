@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.handler.ErrorHandler;
 
 /**
  * The OpenAI-compatible HTTP server over a {@link ServedModel}: Javalin on Jetty 12, each request
@@ -116,14 +115,7 @@ public final class OpenAiServer implements AutoCloseable {
             connector.setIdleTimeout(options.idleTimeout().toMillis());
             return connector;
         });
-        config.jetty.modifyServer(server -> {
-            // Errors Jetty answers itself (a malformed request line, headers too large): no stack traces, no causes.
-            ErrorHandler errors = new ErrorHandler();
-            errors.setShowStacks(false);
-            errors.setShowCauses(false);
-            errors.setShowMessageInTitle(false);
-            server.setErrorHandler(errors);
-        });
+        config.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
 
         route(config, HandlerType.GET, "/health", "health", false, false, (ctx, caller, body) -> health(ctx));
         route(config, HandlerType.GET, "/metrics", "metrics", false, false, (ctx, caller, body) -> {

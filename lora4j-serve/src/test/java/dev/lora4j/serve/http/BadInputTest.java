@@ -230,6 +230,23 @@ class BadInputTest {
     }
 
     @Test
+    void malformedHttpIsAnsweredByJettyInTheSameShape() throws Exception {
+        URI uri = URI.create(server.url());
+        for (String request : new String[] {"GARBAGE\r\n\r\n",
+            "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
+            try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(answer).startsWith("HTTP/1.1 400").contains("Content-Type: application/json")
+                        .contains("{\"error\":{\"message\":\"malformed HTTP request: ").doesNotContain("<html>");
+            }
+        }
+        HttpResponse<String> bigHeader = server.http.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/models"))
+                .header("X-Big", "a".repeat(20_000)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        error(bigHeader, 431);
+    }
+
+    @Test
     void healthAndMetricsNeedNoKey() throws Exception {
         HttpResponse<String> health = server.get("/health", null);
         assertThat(health.statusCode()).isEqualTo(200);
