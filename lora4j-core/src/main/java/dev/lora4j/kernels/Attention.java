@@ -4,7 +4,10 @@ import dev.lora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import dev.lora4j.kernels.ThreadScratch.Slot;
+import java.nio.ByteOrder;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Scaled dot-product attention with grouped-query heads, causal or bidirectional, with key padding
@@ -42,6 +45,10 @@ public final class Attention {
         Shapes s = new Shapes(q, k, v, out, batch, tq, tk, nHeads, nKvHeads, headDim, keyMaskOrNull, "attention");
         Rows.checkStats(lseOrNull, "attention: lse", batch * nHeads * tq);
         int group = nHeads / nKvHeads;
+        if (tq == 1) {
+            forwardOneQuery(s, batch, tk, nHeads, group, headDim, keyMaskOrNull, scale, lseOrNull);
+            return;
+        }
         Parallel.forEach(batch * nHeads, task -> {
             int b = task / nHeads;
             int h = task % nHeads;
@@ -72,6 +79,63 @@ public final class Attention {
                 }
                 writeRows(o, s.out, b * tq + i0, mb, h * headDim, headDim, 1f);
             }
+        });
+    }
+
+    /**
+     * One query per sequence (decoding): scores straight from the cached key rows, out as a sum of the
+     * cached value rows, with no copy or transpose of the cache (which would cost more than the
+     * arithmetic at one query). Always this path for Tq = 1, in training and inference alike, so a
+     * decoded token's result does not depend on how many sequences are decoded with it.
+     * Per (sequence, head): s_j = (scale·q)·k_j, a vector of lane sums over the head's features
+     * added in lane order; p = softmax over the visible keys; out = Σ_j p_j·v_j, in key order.
+     */
+    private static void forwardOneQuery(Shapes s, int batch, int tk, int nHeads, int group, int headDim, int[] keyMask,
+                                        float scale, float[] lseOrNull) {
+        int hv = S.loopBound(headDim);
+        Parallel.forEach(batch * nHeads, task -> {
+            int b = task / nHeads;
+            int h = task % nHeads;
+            int kCol = (h / group) * headDim;
+            float[] q = ThreadScratch.floats(Slot.ATTENTION_Q, headDim);
+            float[] p = ThreadScratch.floats(Slot.ATTENTION_P, tk);
+            float[] o = ThreadScratch.floats(Slot.ATTENTION_O, headDim);
+            float[] lanes = ThreadScratch.floats(Slot.ATTENTION_ROW, L);
+            readRows(s.q, b, 1, h * headDim, headDim, q, scale);
+            for (int j = 0; j < tk; j++) {
+                long at = s.k.at(b * tk + j, kCol);
+                FloatVector acc = FloatVector.zero(S);
+                for (int d = 0; d < hv; d += L) {
+                    acc = FloatVector.fromArray(S, q, d).fma(FloatVector.fromMemorySegment(S, s.k.seg(), at + 4L * d, NATIVE), acc);
+                }
+                acc.intoArray(lanes, 0);
+                float dot = 0f;
+                for (int l = 0; l < L; l++) {
+                    dot += lanes[l];
+                }
+                for (int d = hv; d < headDim; d++) {
+                    dot = Math.fma(q[d], s.k.seg().get(F, at + 4L * d), dot);
+                }
+                p[j] = dot;
+            }
+            float lse = softmaxRow(p, 0, tk, tk, keyMask, b * tk);
+            if (lseOrNull != null) {
+                lseOrNull[b * nHeads + h] = lse;
+            }
+            Arrays.fill(o, 0, headDim, 0f);
+            for (int j = 0; j < tk; j++) {
+                long at = s.v.at(b * tk + j, kCol);
+                FloatVector pj = FloatVector.broadcast(S, p[j]);
+                int d = 0;
+                for (; d < hv; d += L) {
+                    pj.fma(FloatVector.fromMemorySegment(S, s.v.seg(), at + 4L * d, NATIVE), FloatVector.fromArray(S, o, d))
+                            .intoArray(o, d);
+                }
+                for (; d < headDim; d++) {
+                    o[d] = Math.fma(p[j], s.v.seg().get(F, at + 4L * d), o[d]);
+                }
+            }
+            writeRows(o, s.out, b, 1, h * headDim, headDim, 1f);
         });
     }
 
@@ -236,6 +300,9 @@ public final class Attention {
     }
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final VectorSpecies<Float> S = Vec.S;
+    private static final int L = Vec.L;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     /** Keys query i may see: all Tk, or under the causal mask those at positions ≤ Tk − Tq + i. */
     static int visibleKeys(boolean causal, int tq, int tk, int i) {
