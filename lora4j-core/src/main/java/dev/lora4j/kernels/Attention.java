@@ -4,7 +4,10 @@ import dev.lora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import dev.lora4j.kernels.ThreadScratch.Slot;
+import java.nio.ByteOrder;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Scaled dot-product attention with grouped-query heads, causal or bidirectional, with key padding
@@ -42,6 +45,10 @@ public final class Attention {
         Shapes s = new Shapes(q, k, v, out, batch, tq, tk, nHeads, nKvHeads, headDim, keyMaskOrNull, "attention");
         Rows.checkStats(lseOrNull, "attention: lse", batch * nHeads * tq);
         int group = nHeads / nKvHeads;
+        if (tq == 1) {
+            forwardOneQuery(s, batch, tk, nHeads, group, headDim, keyMaskOrNull, scale, lseOrNull);
+            return;
+        }
         Parallel.forEach(batch * nHeads, task -> {
             int b = task / nHeads;
             int h = task % nHeads;
@@ -73,6 +80,109 @@ public final class Attention {
                 writeRows(o, s.out, b * tq + i0, mb, h * headDim, headDim, 1f);
             }
         });
+    }
+
+    /**
+     * One query per sequence (decoding): scores straight from the cached key rows, out as a sum of the
+     * cached value rows, with no copy or transpose of the cache (which would cost more than the
+     * arithmetic at one query). Always this path for Tq = 1, in training and inference alike, so a
+     * decoded token's result does not depend on how many sequences are decoded with it.
+     */
+    private static void forwardOneQuery(Shapes s, int batch, int tk, int nHeads, int group, int headDim, int[] keyMask,
+                                        float scale, float[] lseOrNull) {
+        Parallel.forEach(batch * nHeads, task -> {
+            int b = task / nHeads;
+            int h = task % nHeads;
+            float lse = oneQuery(s.q, b, s.k, s.v, b * tk, tk, keyMask, b * tk, s.out, h, (h / group) * headDim, headDim, scale);
+            if (lseOrNull != null) {
+                lseOrNull[b * nHeads + h] = lse;
+            }
+        });
+    }
+
+    /**
+     * A decode step over sequences of different lengths, each with its own cache: query row b of
+     * {@code q} [B, Hq·hd] attends to {@code keys.get(b)} and {@code values.get(b)} [Tk_b, Hkv·hd]
+     * (all of them: the query is the newest token), except where {@code masks.get(b)} (null: none)
+     * is 0. One task per (sequence, head) for the whole batch. The same arithmetic as
+     * {@link #forward} with Tq = 1, so a sequence gets the same bits decoded alone or among others.
+     */
+    public static void forwardDecode(Tensor q, java.util.List<Tensor> keys, java.util.List<Tensor> values,
+                                     java.util.List<int[]> masks, Tensor out, int nHeads, int nKvHeads, int headDim,
+                                     float scale) {
+        int batch = keys.size();
+        if (values.size() != batch || masks.size() != batch || nHeads % nKvHeads != 0) {
+            throw new IllegalArgumentException("attention decode: " + batch + " key tensors, " + values.size()
+                    + " value tensors, " + masks.size() + " masks; heads " + nHeads + " / " + nKvHeads);
+        }
+        Rows qr = Rows.of(q, "attention decode: q", batch, nHeads * headDim);
+        Rows outr = Rows.of(out, "attention decode: out", batch, nHeads * headDim);
+        Rows[] kr = new Rows[batch];
+        Rows[] vr = new Rows[batch];
+        for (int b = 0; b < batch; b++) {
+            int tk = keys.get(b).dim(0);
+            kr[b] = Rows.of(keys.get(b), "attention decode: keys of sequence " + b, tk, nKvHeads * headDim);
+            vr[b] = Rows.of(values.get(b), "attention decode: values of sequence " + b, tk, nKvHeads * headDim);
+            if (masks.get(b) != null && masks.get(b).length != tk) {
+                throw new IllegalArgumentException("attention decode: mask of sequence " + b + " has length "
+                        + masks.get(b).length + ", expected " + tk);
+            }
+        }
+        int group = nHeads / nKvHeads;
+        Parallel.forEach(batch * nHeads, task -> {
+            int b = task / nHeads;
+            int h = task % nHeads;
+            oneQuery(qr, b, kr[b], vr[b], 0, kr[b].rows(), masks.get(b), 0, outr, h, (h / group) * headDim, headDim, scale);
+        });
+    }
+
+    /**
+     * Head h of query row {@code qRow} against keys/values rows kRow0 .. kRow0 + tk − 1 (key/value
+     * columns from {@code kCol}): s_j = (scale·q)·k_j, a vector of lane sums over the head's features
+     * added in lane order; p = softmax over the unmasked keys; out = Σ_j p_j·v_j, in key order.
+     * Returns the log-sum-exp.
+     */
+    private static float oneQuery(Rows qs, int qRow, Rows ks, Rows vs, int kRow0, int tk, int[] keyMask, int maskAt,
+                                  Rows outs, int h, int kCol, int headDim, float scale) {
+        int hv = S.loopBound(headDim);
+        float[] q = ThreadScratch.floats(Slot.ATTENTION_Q, headDim);
+        float[] p = ThreadScratch.floats(Slot.ATTENTION_P, tk);
+        float[] o = ThreadScratch.floats(Slot.ATTENTION_O, headDim);
+        float[] lanes = ThreadScratch.floats(Slot.ATTENTION_ROW, L);
+        readRows(qs, qRow, 1, h * headDim, headDim, q, scale);
+        MemorySegment kSeg = ks.seg();
+        MemorySegment vSeg = vs.seg();
+        for (int j = 0; j < tk; j++) {
+            long at = ks.at(kRow0 + j, kCol);
+            FloatVector acc = FloatVector.zero(S);
+            for (int d = 0; d < hv; d += L) {
+                acc = FloatVector.fromArray(S, q, d).fma(FloatVector.fromMemorySegment(S, kSeg, at + 4L * d, NATIVE), acc);
+            }
+            acc.intoArray(lanes, 0);
+            float dot = 0f;
+            for (int l = 0; l < L; l++) {
+                dot += lanes[l];
+            }
+            for (int d = hv; d < headDim; d++) {
+                dot = Math.fma(q[d], kSeg.get(F, at + 4L * d), dot);
+            }
+            p[j] = dot;
+        }
+        float lse = softmaxRow(p, 0, tk, tk, keyMask, maskAt);
+        Arrays.fill(o, 0, headDim, 0f);
+        for (int j = 0; j < tk; j++) {
+            long at = vs.at(kRow0 + j, kCol);
+            FloatVector pj = FloatVector.broadcast(S, p[j]);
+            int d = 0;
+            for (; d < hv; d += L) {
+                pj.fma(FloatVector.fromMemorySegment(S, vSeg, at + 4L * d, NATIVE), FloatVector.fromArray(S, o, d)).intoArray(o, d);
+            }
+            for (; d < headDim; d++) {
+                o[d] = Math.fma(p[j], vSeg.get(F, at + 4L * d), o[d]);
+            }
+        }
+        writeRows(o, outs, qRow, 1, h * headDim, headDim, 1f);
+        return lse;
     }
 
     /**
@@ -236,6 +346,9 @@ public final class Attention {
     }
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final VectorSpecies<Float> S = Vec.S;
+    private static final int L = Vec.L;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     /** Keys query i may see: all Tk, or under the causal mask those at positions ≤ Tk − Tq + i. */
     static int visibleKeys(boolean causal, int tq, int tk, int i) {

@@ -82,93 +82,122 @@ final class MatmulSkinny {
      * alone ({@link Matmul#rowsBy}).
      */
     private static void dots(float[] aRows, int m, int k, GemmOperand b, GemmOperand c, int from, int to, boolean accumulate) {
-        float[] col0 = new float[k];
-        float[] col1 = new float[k];
+        // A block of B's columns is read into L1 (8·k floats), and every quad of A rows (4·k floats)
+        // passes over the whole block while it stays in L1: A then comes from L2 once per block of
+        // eight columns rather than once per column pair, which bounded a 32-row product before.
+        float[] cols = new float[COLUMN_BLOCK * k];
         short[] scratch = new short[k];
         float[] lanes = new float[L];
         int kv = F.loopBound(k);
-        int j = from;
-        for (; j + 2 <= to; j += 2) {
-            GemmRuns.readColumn(b, 0, j, k, col0, 0, scratch);
-            GemmRuns.readColumn(b, 0, j + 1, k, col1, 0, scratch);
+        for (int j0 = from; j0 < to; j0 += COLUMN_BLOCK) {
+            int nb = Math.min(COLUMN_BLOCK, to - j0);
+            for (int q = 0; q < nb; q++) {
+                GemmRuns.readColumn(b, 0, j0 + q, k, cols, q * k, scratch);
+            }
             int i = 0;
             for (; i + 4 <= m; i += 4) {
-                int a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-                FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F);
-                FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F);
-                FloatVector s20 = FloatVector.zero(F), s21 = FloatVector.zero(F);
-                FloatVector s30 = FloatVector.zero(F), s31 = FloatVector.zero(F);
-                for (int p = 0; p < kv; p += L) {
-                    FloatVector b0 = FloatVector.fromArray(F, col0, p);
-                    FloatVector b1 = FloatVector.fromArray(F, col1, p);
-                    FloatVector av = FloatVector.fromArray(F, aRows, a0 + p);
-                    s00 = av.fma(b0, s00);
-                    s01 = av.fma(b1, s01);
-                    av = FloatVector.fromArray(F, aRows, a1 + p);
-                    s10 = av.fma(b0, s10);
-                    s11 = av.fma(b1, s11);
-                    av = FloatVector.fromArray(F, aRows, a2 + p);
-                    s20 = av.fma(b0, s20);
-                    s21 = av.fma(b1, s21);
-                    av = FloatVector.fromArray(F, aRows, a3 + p);
-                    s30 = av.fma(b0, s30);
-                    s31 = av.fma(b1, s31);
+                int q = 0;
+                for (; q + 2 <= nb; q += 2) {
+                    tile4x2(aRows, i * k, k, kv, cols, q * k, lanes, c, i, j0 + q, accumulate);
                 }
-                // Lane sums leave the vectors right here: a vector passed to a helper the JIT does not
-                // inline is boxed (see the design notes), so the helper takes the lanes as a float[].
-                s00.intoArray(lanes, 0);
-                store(c, i, j, finish(lanes, aRows, a0, col0, kv, k), accumulate);
-                s01.intoArray(lanes, 0);
-                store(c, i, j + 1, finish(lanes, aRows, a0, col1, kv, k), accumulate);
-                s10.intoArray(lanes, 0);
-                store(c, i + 1, j, finish(lanes, aRows, a1, col0, kv, k), accumulate);
-                s11.intoArray(lanes, 0);
-                store(c, i + 1, j + 1, finish(lanes, aRows, a1, col1, kv, k), accumulate);
-                s20.intoArray(lanes, 0);
-                store(c, i + 2, j, finish(lanes, aRows, a2, col0, kv, k), accumulate);
-                s21.intoArray(lanes, 0);
-                store(c, i + 2, j + 1, finish(lanes, aRows, a2, col1, kv, k), accumulate);
-                s30.intoArray(lanes, 0);
-                store(c, i + 3, j, finish(lanes, aRows, a3, col0, kv, k), accumulate);
-                s31.intoArray(lanes, 0);
-                store(c, i + 3, j + 1, finish(lanes, aRows, a3, col1, kv, k), accumulate);
+                for (; q < nb; q++) {
+                    for (int r = i; r < i + 4; r++) {
+                        tile1x1(aRows, r * k, k, kv, cols, q * k, lanes, c, r, j0 + q, accumulate);
+                    }
+                }
             }
             for (; i < m; i++) {
-                int a0 = i * k;
-                FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F);
-                for (int p = 0; p < kv; p += L) {
-                    FloatVector av = FloatVector.fromArray(F, aRows, a0 + p);
-                    s00 = av.fma(FloatVector.fromArray(F, col0, p), s00);
-                    s01 = av.fma(FloatVector.fromArray(F, col1, p), s01);
+                int q = 0;
+                for (; q + 2 <= nb; q += 2) {
+                    tile1x2(aRows, i * k, k, kv, cols, q * k, lanes, c, i, j0 + q, accumulate);
                 }
-                s00.intoArray(lanes, 0);
-                store(c, i, j, finish(lanes, aRows, a0, col0, kv, k), accumulate);
-                s01.intoArray(lanes, 0);
-                store(c, i, j + 1, finish(lanes, aRows, a0, col1, kv, k), accumulate);
-            }
-        }
-        if (j < to) {   // an odd last column: the same order, one column at a time
-            GemmRuns.readColumn(b, 0, j, k, col0, 0, scratch);
-            for (int i = 0; i < m; i++) {
-                int a0 = i * k;
-                FloatVector s00 = FloatVector.zero(F);
-                for (int p = 0; p < kv; p += L) {
-                    s00 = FloatVector.fromArray(F, aRows, a0 + p).fma(FloatVector.fromArray(F, col0, p), s00);
+                for (; q < nb; q++) {
+                    tile1x1(aRows, i * k, k, kv, cols, q * k, lanes, c, i, j0 + q, accumulate);
                 }
-                s00.intoArray(lanes, 0);
-                store(c, i, j, finish(lanes, aRows, a0, col0, kv, k), accumulate);
             }
         }
     }
 
+    /** Columns of B read per block in {@link #dots}. */
+    private static final int COLUMN_BLOCK = 8;
+
+    /** Rows i..i+3 (A rows at {@code a0}, k apart) times columns j, j+1 (at {@code b0}, k apart in {@code cols}). */
+    private static void tile4x2(float[] aRows, int a0, int k, int kv, float[] cols, int b0, float[] lanes,
+                                GemmOperand c, int i, int j, boolean accumulate) {
+        int a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, b1 = b0 + k;
+        FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F);
+        FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F);
+        FloatVector s20 = FloatVector.zero(F), s21 = FloatVector.zero(F);
+        FloatVector s30 = FloatVector.zero(F), s31 = FloatVector.zero(F);
+        for (int p = 0; p < kv; p += L) {
+            FloatVector w0 = FloatVector.fromArray(F, cols, b0 + p);
+            FloatVector w1 = FloatVector.fromArray(F, cols, b1 + p);
+            FloatVector av = FloatVector.fromArray(F, aRows, a0 + p);
+            s00 = av.fma(w0, s00);
+            s01 = av.fma(w1, s01);
+            av = FloatVector.fromArray(F, aRows, a1 + p);
+            s10 = av.fma(w0, s10);
+            s11 = av.fma(w1, s11);
+            av = FloatVector.fromArray(F, aRows, a2 + p);
+            s20 = av.fma(w0, s20);
+            s21 = av.fma(w1, s21);
+            av = FloatVector.fromArray(F, aRows, a3 + p);
+            s30 = av.fma(w0, s30);
+            s31 = av.fma(w1, s31);
+        }
+        // Lane sums leave the vectors right here: a vector passed to a helper the JIT does not
+        // inline is boxed (see the design notes), so the helper takes the lanes as a float[].
+        s00.intoArray(lanes, 0);
+        store(c, i, j, finish(lanes, aRows, a0, cols, b0, kv, k), accumulate);
+        s01.intoArray(lanes, 0);
+        store(c, i, j + 1, finish(lanes, aRows, a0, cols, b1, kv, k), accumulate);
+        s10.intoArray(lanes, 0);
+        store(c, i + 1, j, finish(lanes, aRows, a1, cols, b0, kv, k), accumulate);
+        s11.intoArray(lanes, 0);
+        store(c, i + 1, j + 1, finish(lanes, aRows, a1, cols, b1, kv, k), accumulate);
+        s20.intoArray(lanes, 0);
+        store(c, i + 2, j, finish(lanes, aRows, a2, cols, b0, kv, k), accumulate);
+        s21.intoArray(lanes, 0);
+        store(c, i + 2, j + 1, finish(lanes, aRows, a2, cols, b1, kv, k), accumulate);
+        s30.intoArray(lanes, 0);
+        store(c, i + 3, j, finish(lanes, aRows, a3, cols, b0, kv, k), accumulate);
+        s31.intoArray(lanes, 0);
+        store(c, i + 3, j + 1, finish(lanes, aRows, a3, cols, b1, kv, k), accumulate);
+    }
+
+    private static void tile1x2(float[] aRows, int a0, int k, int kv, float[] cols, int b0, float[] lanes,
+                                GemmOperand c, int i, int j, boolean accumulate) {
+        int b1 = b0 + k;
+        FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F);
+        for (int p = 0; p < kv; p += L) {
+            FloatVector av = FloatVector.fromArray(F, aRows, a0 + p);
+            s00 = av.fma(FloatVector.fromArray(F, cols, b0 + p), s00);
+            s01 = av.fma(FloatVector.fromArray(F, cols, b1 + p), s01);
+        }
+        s00.intoArray(lanes, 0);
+        store(c, i, j, finish(lanes, aRows, a0, cols, b0, kv, k), accumulate);
+        s01.intoArray(lanes, 0);
+        store(c, i, j + 1, finish(lanes, aRows, a0, cols, b1, kv, k), accumulate);
+    }
+
+    private static void tile1x1(float[] aRows, int a0, int k, int kv, float[] cols, int b0, float[] lanes,
+                                GemmOperand c, int i, int j, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(F);
+        for (int p = 0; p < kv; p += L) {
+            s00 = FloatVector.fromArray(F, aRows, a0 + p).fma(FloatVector.fromArray(F, cols, b0 + p), s00);
+        }
+        s00.intoArray(lanes, 0);
+        store(c, i, j, finish(lanes, aRows, a0, cols, b0, kv, k), accumulate);
+    }
+
     /** The lanes added in order, then the tail of the reduction [kv, k) by scalar FMA. */
-    private static float finish(float[] lanes, float[] aRows, int aAt, float[] column, int kv, int k) {
+    private static float finish(float[] lanes, float[] aRows, int aAt, float[] cols, int bAt, int kv, int k) {
         float sum = 0f;
         for (int l = 0; l < L; l++) {
             sum += lanes[l];
         }
         for (int p = kv; p < k; p++) {
-            sum = Math.fma(aRows[aAt + p], column[p], sum);
+            sum = Math.fma(aRows[aAt + p], cols[bAt + p], sum);
         }
         return sum;
     }

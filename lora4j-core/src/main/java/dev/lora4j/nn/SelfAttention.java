@@ -160,14 +160,26 @@ public final class SelfAttention {
         cache.append(layer, p.k(), p.v());
         // Inference keeps nothing between layers: the attention output and its projection are scratch.
         Tensor out = Buffers.shared("SelfAttention.cachedOut", rows, qWidth);
-        // Each sequence's slots are its own buffers, and sequences may be at different lengths
-        // (the server decodes requests of different ages together), so the kernel runs per
-        // sequence (it parallelizes over heads).
-        for (int b = 0; b < step.batchSize(); b++) {
-            int[] mask = cache.allVisible(b) ? null : cache.keyMask(b);
-            Attention.forward(q.slice(0, b * t, (b + 1) * t), cache.keys(layer, b), cache.values(layer, b),
-                    out.slice(0, b * t, (b + 1) * t), 1, t, cache.visibleLength(b), nHeads, nKvHeads, headDim, true, mask,
-                    scale, null);
+        // Each sequence's slots are its own buffers, and sequences may be at different lengths (the
+        // server decodes requests of different ages together). A decode step runs every sequence's
+        // heads in one parallel pass; a prompt step runs the blocked kernel per sequence.
+        if (t == 1) {
+            java.util.List<Tensor> keys = new java.util.ArrayList<>(step.batchSize());
+            java.util.List<Tensor> values = new java.util.ArrayList<>(step.batchSize());
+            java.util.List<int[]> masks = new java.util.ArrayList<>(step.batchSize());
+            for (int b = 0; b < step.batchSize(); b++) {
+                keys.add(cache.keys(layer, b));
+                values.add(cache.values(layer, b));
+                masks.add(cache.allVisible(b) ? null : cache.keyMask(b));
+            }
+            Attention.forwardDecode(q, keys, values, masks, out, nHeads, nKvHeads, headDim, scale);
+        } else {
+            for (int b = 0; b < step.batchSize(); b++) {
+                int[] mask = cache.allVisible(b) ? null : cache.keyMask(b);
+                Attention.forward(q.slice(0, b * t, (b + 1) * t), cache.keys(layer, b), cache.values(layer, b),
+                        out.slice(0, b * t, (b + 1) * t), 1, t, cache.visibleLength(b), nHeads, nKvHeads, headDim, true,
+                        mask, scale, null);
+            }
         }
         Tensor projected = Buffers.shared("SelfAttention.projected", rows, oProj.outFeatures());
         oProj.forward(out, projected);

@@ -53,6 +53,8 @@ class AttentionTest {
             new Case("causal, several query blocks, GQA", 2, Attention.BLOCK * 2 + 5, Attention.BLOCK * 2 + 5, 4, 2,
                     2 * l + 3, true, mask(2, Attention.BLOCK * 2 + 5, 1, 7, 1, Attention.BLOCK + 1)),
             new Case("decode several blocks tq < tk", 1, Attention.BLOCK + 3, Attention.BLOCK * 2 + 1, 2, 2, l, true, null),
+            new Case("decode one token per sequence, GQA, vector head + tail", 3, 1, 11, 4, 2, 2 * l + 3, true,
+                    mask(3, 11, 0, 0, 1, 4, 2, 10)),
         };
     }
 

@@ -76,19 +76,30 @@ final class AdapterStore {
     }
 
     /** Registers the adapter in {@code dir} under {@code name} and loads it now (errors surface now). */
-    synchronized void register(String name, Path dir) {
+    void register(String name, Path dir) {
         checkName(name);
-        if (entries.containsKey(name) && !entries.get(name).removed) {
-            throw new EngineException.BadAdapter("an adapter named '" + name + "' is already loaded; unload it first", null);
+        synchronized (this) {
+            refuseTaken(name);
         }
         Entry e = new Entry(name, dir.toAbsolutePath().normalize(), true);
-        load(e);
-        entries.put(name, e);
-        evictBeyondCapacity();
+        e.weights = read(e);   // outside the lock: the engine thread releases adapters meanwhile
+        synchronized (this) {
+            refuseTaken(name);
+            e.lastUse = ++clock;
+            entries.put(name, e);
+            evictBeyondCapacity();
+        }
+    }
+
+    private void refuseTaken(String name) {
+        Entry existing = entries.get(name);
+        if (existing != null && !existing.removed && existing.registered) {
+            throw new EngineException.BadAdapter("an adapter named '" + name + "' is already loaded; unload it first", null);
+        }
     }
 
     /** The admin API's load: the path must resolve inside the adapter root. */
-    synchronized void registerUnderRoot(String name, String path) {
+    void registerUnderRoot(String name, String path) {
         if (root == null) {
             throw new EngineException.BadAdapter("this server was started without --adapter-root, so adapters cannot be "
                     + "loaded through the API", null);
@@ -129,9 +140,8 @@ final class AdapterStore {
         }
         if (root != null) {
             try (Stream<Path> dirs = Files.list(root)) {
-                dirs.filter(d -> Files.isRegularFile(d.resolve(AdapterConfigJson.FILE_NAME)))
-                        .map(d -> d.getFileName().toString())
-                        .filter(AdapterStore::isPlainName)
+                dirs.map(d -> d.getFileName().toString())
+                        .filter(name -> underRoot(name) != null)
                         .forEach(names::add);
             } catch (IOException e) {
                 LOG.warning("cannot list the adapter root " + root + ": " + e.getMessage());
@@ -145,27 +155,50 @@ final class AdapterStore {
         return (e != null && !e.removed) || underRoot(name) != null;
     }
 
-    /** The adapter for a new request, loaded if needed; the request holds it until {@link #release}. */
-    synchronized Entry acquire(String name) {
-        Entry e = entries.get(name);
-        if (e == null || e.removed) {
-            Path dir = underRoot(name);
-            if (dir == null) {
-                throw new EngineException.UnknownAdapter("the model '" + name + "' does not exist");
-            }
-            e = new Entry(name, dir, false);
-            entries.put(name, e);
-        }
-        if (e.weights == null) {
-            try {
-                load(e);
-            } catch (EngineException.BadAdapter failure) {
-                if (!e.registered) {
-                    entries.remove(name);
+    /**
+     * The adapter for a new request, read from its files if it is not in memory; the request holds it
+     * until {@link #release}. Files are read outside the store's lock, so the engine thread, which
+     * releases adapters between steps, never waits for a disk.
+     */
+    Entry acquire(String name) {
+        Entry e;
+        synchronized (this) {
+            e = entries.get(name);
+            if (e == null || e.removed) {
+                Path dir = underRoot(name);
+                if (dir == null) {
+                    throw new EngineException.UnknownAdapter("the model '" + name + "' does not exist");
                 }
-                throw failure;
+                e = new Entry(name, dir, false);
+                entries.put(name, e);
             }
+            if (e.weights != null) {
+                return pin(e);
+            }
+            e.users++;   // held while its files are read, so nothing lets go of the entry meanwhile
         }
+        LoraModel weights;
+        try {
+            weights = read(e);
+        } catch (EngineException.BadAdapter failure) {
+            synchronized (this) {
+                e.users--;
+                if (!e.registered && e.users == 0) {
+                    entries.remove(name, e);
+                }
+            }
+            throw failure;
+        }
+        synchronized (this) {
+            e.users--;
+            if (e.weights == null) {
+                e.weights = weights;
+            }
+            return pin(e);
+        }
+    }
+
+    private Entry pin(Entry e) {
         e.users++;
         e.lastUse = ++clock;
         evictBeyondCapacity();
@@ -204,7 +237,8 @@ final class AdapterStore {
         return bytes;
     }
 
-    private void load(Entry e) {
+    /** Reads an adapter's files and checks it fits the base model and the server. */
+    private LoraModel read(Entry e) {
         List<String> warnings = new ArrayList<>();
         LoraModel model;
         try {
@@ -220,8 +254,7 @@ final class AdapterStore {
         for (String w : warnings) {
             LOG.info("adapter '" + e.name + "': " + w);
         }
-        e.weights = model;
-        e.lastUse = ++clock;
+        return model;
     }
 
     /** Lets go of the least recently used loaded adapters that no request holds, down to the capacity. */

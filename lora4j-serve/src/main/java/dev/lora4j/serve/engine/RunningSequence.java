@@ -96,14 +96,14 @@ final class RunningSequence implements Submission {
         int id = chooser.choose(logits, seen);
         seen[id] = true;
         generated++;
-        listener.onToken(id);
+        notify(() -> listener.onToken(id));
         FinishReason reason = null;
         if (config.stopTokenIds().contains(id)) {
             reason = FinishReason.STOP_TOKEN;
         } else if (text != null) {
             String piece = text.add(id);
             if (!piece.isEmpty()) {
-                listener.onText(piece);
+                notify(() -> listener.onText(piece));
             }
             if (text.stopped()) {
                 reason = FinishReason.STOP_STRING;
@@ -131,18 +131,33 @@ final class RunningSequence implements Submission {
             if (reasonOrNull != null) {
                 String rest = text.finish();
                 if (!rest.isEmpty()) {
-                    listener.onText(rest);
+                    notify(() -> listener.onText(rest));
                 }
             }
             all = text.text();
         }
-        listener.onFinish(reasonOrNull, promptLength(), generated, all);
+        String whole = all;
+        notify(() -> listener.onFinish(reasonOrNull, promptLength(), generated, whole));
+    }
+
+    /**
+     * Calls the listener on the engine thread; a listener that throws (its client went away) must
+     * not stop the engine, so its request is cancelled instead.
+     */
+    private void notify(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            java.util.logging.Logger.getLogger(ServingEngine.class.getName()).log(java.util.logging.Level.FINE,
+                    "a completion listener failed; cancelling its request", e);
+            cancelled = true;
+        }
     }
 
     void fail(Throwable error) {
         if (!done) {
             done = true;
-            listener.onError(error);
+            notify(() -> listener.onError(error));
         }
     }
 

@@ -274,14 +274,22 @@ public final class ServingEngine implements AutoCloseable {
                 s.allocateCache();
                 running.add(s);
             }
-            for (RunningSequence s : running) {
-                if (!s.done && (s.cancelled() || cancelRunning)) {
-                    s.finish(null);
+            try {
+                for (RunningSequence s : running) {
+                    if (!s.done && (s.cancelled() || cancelRunning)) {
+                        s.finish(null);
+                    }
+                }
+                releaseDone();
+                prefillStep();
+                decodeStep();
+            } catch (RuntimeException | Error e) {
+                // A bug outside a model step (those fail only their sequences): fail what is running, keep serving.
+                LOG.log(Level.SEVERE, "engine turn failed", e);
+                for (RunningSequence s : running) {
+                    s.fail(e);
                 }
             }
-            releaseDone();
-            prefillStep();
-            decodeStep();
             releaseDone();
         }
     }
