@@ -208,9 +208,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private int models(Context ctx, Caller caller) {
-        // hasAdapter as well: a name the engine lists but would not serve (a link out of the root) is not shown
-        List<String> adapters = model.engine().adapterNames().stream().filter(caller::mayUse).filter(model.engine()::hasAdapter)
-                .sorted().toList();
+        List<String> adapters = model.engine().adapterNames().stream().filter(caller::mayUse).sorted().toList();
         ctx.status(200).contentType("application/json").result(Json.bytes(OpenAiResponses.models(model.name(), adapters, created)));
         return 200;
     }
