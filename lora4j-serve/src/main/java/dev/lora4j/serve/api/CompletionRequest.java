@@ -26,6 +26,9 @@ public record CompletionRequest(SamplingFields sampling, String promptText, int[
         if (p == null) {
             throw ApiError.invalid("prompt", "you must provide `prompt` (a string or an array of token ids)");
         }
+        if (p.isArray() && p.size() == 1 && p.get(0).isArray()) {
+            p = p.get(0);   // OpenAI's list of token lists, with one prompt in it
+        }
         if (p.isTextual()) {
             return new CompletionRequest(sampling, p.asText(), null);
         }

@@ -124,8 +124,8 @@ final class GenerationHandler {
                          boolean chat) throws InterruptedException {
         GenerationConfig config = config(s, prompt.length, promptParam, extraStops);
         if (!slots.tryAcquire()) {
-            throw ApiError.busy(options.maxConcurrentRequests() + " requests are already being answered (lora4j serve "
-                    + "--max-concurrent-requests); retry shortly");
+            throw ApiError.busy("the server is answering as many requests as it takes at once (" + options.maxConcurrentRequests()
+                    + ", lora4j serve --max-concurrent-requests); retry shortly");
         }
         metrics.inFlight().incrementAndGet();
         try {

@@ -119,6 +119,19 @@ class BadInputTest {
     }
 
     @Test
+    void aPromptMayBeTokenIdsAsOpenAiAllows() throws Exception {
+        for (String prompt : new String[] {"[1, 5, 9]", "[[1, 5, 9]]", "[\"Once\"]"}) {
+            HttpResponse<String> r = server.post("/v1/completions", TestServer.ADMIN,
+                    "{\"model\": \"stories260K\", \"prompt\": " + prompt + ", \"max_tokens\": 3}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(Json.MAPPER.readTree(r.body()).at("/usage/completion_tokens").asInt()).isEqualTo(3);
+        }
+        assertThat(Json.MAPPER.readTree(server.post("/v1/completions", TestServer.ADMIN,
+                "{\"model\": \"stories260K\", \"prompt\": [[1, 5, 9]], \"max_tokens\": 3}").body()).at("/usage/prompt_tokens").asInt())
+                .isEqualTo(3);
+    }
+
+    @Test
     void hugeBodiesAre413WhetherDeclaredOrStreamed() throws Exception {
         String big = "{\"model\": \"stories260K\", \"prompt\": \"" + "a".repeat(2 << 20) + "\"}";
         JsonNode declared = completionError(big, 413);
