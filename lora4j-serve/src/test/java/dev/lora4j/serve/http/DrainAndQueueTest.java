@@ -83,6 +83,22 @@ class DrainAndQueueTest {
     }
 
     @Test
+    void aRequestPastItsTimeIsCancelledWith504OrAnErrorEvent() throws Exception {
+        ServerOptions d = ServerOptions.defaults();
+        ServerOptions oneMillisecond = new ServerOptions(d.host(), d.port(), d.maxBodyBytes(), d.maxPromptTokens(), d.maxTokensLimit(),
+                d.maxConcurrentRequests(), d.idleTimeout(), Duration.ofMillis(1));
+        try (TestServer server = TestServer.start(dir, EngineOptions.defaults(), oneMillisecond)) {
+            JsonNode e = BadInputTest.error(server.post("/v1/completions", TestServer.ADMIN, LONG), 504);
+            assertThat(e.get("message").asText()).contains("--request-timeout").contains("cancelled");
+            HttpResponse<String> streamed = server.post("/v1/completions", TestServer.ADMIN, LONG.replace("}", ", \"stream\": true}"));
+            assertThat(streamed.statusCode()).isEqualTo(200);
+            assertThat(streamed.body()).contains("data: {\"error\":{\"message\":\"the request ran longer than").endsWith("data: [DONE]\n\n");
+            server.awaitIdle();
+            assertThat(server.model.engine().stats().kvBytesInUse()).isZero();
+        }
+    }
+
+    @Test
     void drainingAnswers503AndLetsTheStreamInFlightFinish() throws Exception {
         TestServer server = TestServer.start(dir);
         try {
