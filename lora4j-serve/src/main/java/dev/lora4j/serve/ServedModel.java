@@ -32,13 +32,14 @@ public record ServedModel(String name, ServingEngine engine, Tokenizer tokenizer
         ChatTemplate template = ChatTemplate.fromModelDirectory(dir).orElse(null);
         CausalLM lm = Models.load(dir);
         Set<Integer> stops;
+        ServingEngine engine;
         try {
             stops = ModelDirectory.stopTokens(lm.config(), tokenizer, dir);
+            engine = new ServingEngine(lm, tokenizer, options, adapterRootOrNull);
         } catch (IOException | RuntimeException e) {
-            lm.close();
+            lm.close();   // the engine did not take it
             throw e;
         }
-        ServingEngine engine = new ServingEngine(lm, tokenizer, options, adapterRootOrNull);
         return new ServedModel(dir.getFileName().toString(), engine, tokenizer, template, stops, adapterRootOrNull);
     }
 

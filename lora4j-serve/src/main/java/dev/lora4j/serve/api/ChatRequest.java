@@ -1,6 +1,7 @@
 package dev.lora4j.serve.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lora4j.chat.ChatMessage;
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ public record ChatRequest(SamplingFields sampling, List<ChatMessage> messages) {
         JsonFields f = JsonFields.of(body);
         SamplingFields sampling = SamplingFields.read(f, "max_completion_tokens");
         SamplingFields.refuseLogprobs(f, true);
-        f.onlyDefault("top_logprobs", com.fasterxml.jackson.databind.node.IntNode.valueOf(0));
+        f.onlyDefault("top_logprobs", IntNode.valueOf(0));
         JsonNode list = f.raw("messages");
         if (list == null) {
             throw ApiError.invalid("messages", "you must provide `messages` (an array of {role, content})");
@@ -37,7 +38,7 @@ public record ChatRequest(SamplingFields sampling, List<ChatMessage> messages) {
         String role = m.requiredString("role");
         if (!ROLES.contains(role)) {
             throw ApiError.invalid(m.param("role"), m.param("role") + " must be one of system, developer, user, assistant; got \""
-                    + abbreviate(role) + "\"");
+                    + JsonFields.abbreviate(role) + "\"");
         }
         String content = content(m.raw("content"), m.param("content"));
         m.string("name");   // a participant's name: accepted, not rendered (templates do not know it)
@@ -63,15 +64,11 @@ public record ChatRequest(SamplingFields sampling, List<ChatMessage> messages) {
             String type = part.requiredString("type");
             if (!type.equals("text")) {
                 throw ApiError.invalid(part.param("type"), part.param("type") + ": only \"text\" parts are supported, got \""
-                        + abbreviate(type) + "\"");
+                        + JsonFields.abbreviate(type) + "\"");
             }
             text.append(part.requiredString("text"));
             part.rejectUnknown();
         }
         return text.toString();
-    }
-
-    static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
     }
 }

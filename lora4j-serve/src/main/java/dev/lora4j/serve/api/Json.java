@@ -1,6 +1,5 @@
 package dev.lora4j.serve.api;
 
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -37,7 +36,7 @@ public final class Json {
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? ""
                     : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-            String what = e instanceof JsonParseException || e.getOriginalMessage() != null ? e.getOriginalMessage() : "malformed";
+            String what = e.getOriginalMessage() != null ? e.getOriginalMessage() : "malformed";
             throw ApiError.invalid(null, "invalid JSON in the request body" + where + ": " + what);
         } catch (IOException e) {
             throw ApiError.invalid(null, "the request body could not be read as JSON: " + e.getMessage());

@@ -161,6 +161,11 @@ public final class JsonFields {
         return ApiError.invalid(param(name), param(name) + " must be " + expected + ", got " + typeName(got));
     }
 
+    /** A client's string cut to a length fit for an error message. */
+    public static String abbreviate(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+    }
+
     /** "a string", "a number", ... for messages (the value itself may be long or private). */
     public static String typeName(JsonNode n) {
         if (n == null || n.isMissingNode()) {

@@ -8,6 +8,7 @@ import dev.lora4j.serve.api.JsonFields;
 import dev.lora4j.serve.auth.Caller;
 import dev.lora4j.serve.engine.EngineException;
 import io.javalin.http.Context;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -62,7 +63,7 @@ final class AdapterAdminHandler {
         }
         if (!removed) {
             throw new ApiError(404, "invalid_request_error", "no adapter named \"" + name + "\" is loaded", "lora_name",
-                    "adapter_not_found", java.util.Map.of());
+                    "adapter_not_found", Map.of());
         }
         return answer(ctx, name, "unloaded", "Success: LoRA adapter '" + name + "' removed successfully.");
     }
@@ -71,7 +72,7 @@ final class AdapterAdminHandler {
         String name = f.requiredString("lora_name");
         if (!NAME.matcher(name).matches()) {
             throw ApiError.invalid("lora_name", "lora_name must be 1 to 128 letters, digits, '.', '_' or '-', got \""
-                    + GenerationHandler.abbreviate(name) + "\"");
+                    + JsonFields.abbreviate(name) + "\"");
         }
         return name;
     }

@@ -13,6 +13,7 @@ import dev.lora4j.serve.api.ApiError;
 import dev.lora4j.serve.api.ChatRequest;
 import dev.lora4j.serve.api.CompletionRequest;
 import dev.lora4j.serve.api.Json;
+import dev.lora4j.serve.api.JsonFields;
 import dev.lora4j.serve.api.OpenAiResponses;
 import dev.lora4j.serve.api.OpenAiResponses.Origin;
 import dev.lora4j.serve.api.SamplingFields;
@@ -77,7 +78,7 @@ final class GenerationHandler {
         if (caller.mayUse(name) && model.engine().hasAdapter(name)) {
             return name;
         }
-        throw ApiError.unknownModel(abbreviate(name));
+        throw ApiError.unknownModel(JsonFields.abbreviate(name));
     }
 
     private int[] chatPrompt(List<ChatMessage> messages) {
@@ -269,9 +270,5 @@ final class GenerationHandler {
 
     private static ApiError cancelledByServer() {
         return ApiError.draining("the server is shutting down and cancelled the request before it finished");
-    }
-
-    static String abbreviate(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
     }
 }

@@ -5,6 +5,7 @@ import dev.lora4j.serve.ServedModel;
 import dev.lora4j.serve.ServerOptions;
 import dev.lora4j.serve.api.ApiError;
 import dev.lora4j.serve.api.Json;
+import dev.lora4j.serve.api.JsonFields;
 import dev.lora4j.serve.api.OpenAiResponses;
 import dev.lora4j.serve.auth.ApiKeys;
 import dev.lora4j.serve.auth.Caller;
@@ -21,6 +22,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -134,8 +136,8 @@ public final class OpenAiServer implements AutoCloseable {
         // Javalin's own answers (no such route, wrong method) in the same JSON shape.
         config.routes.exception(HttpResponseException.class, (e, ctx) -> {
             ApiError api = e.getStatus() == 404
-                    ? ApiError.notFound("no such endpoint: " + ctx.method() + " " + GenerationHandler.abbreviate(ctx.path()))
-                    : new ApiError(e.getStatus(), "invalid_request_error", e.getMessage(), null, null, java.util.Map.of());
+                    ? ApiError.notFound("no such endpoint: " + ctx.method() + " " + JsonFields.abbreviate(ctx.path()))
+                    : new ApiError(e.getStatus(), "invalid_request_error", e.getMessage(), null, null, Map.of());
             metrics.request("other", fail(ctx, api));
         });
         config.routes.exception(Exception.class, (e, ctx) -> {

@@ -11,6 +11,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -51,7 +52,7 @@ public final class ServerMetrics {
     }
 
     private <T extends Number> void engineGauge(ServingEngine engine, String name, String description,
-                                                java.util.function.Function<EngineStats, T> field) {
+                                                Function<EngineStats, T> field) {
         ToDoubleFunction<ServingEngine> read = e -> field.apply(e.stats()).doubleValue();
         Gauge.builder(name, engine, read).description(description).register(registry);
     }
