@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -46,13 +45,11 @@ final class GenerationHandler {
     private final ServedModel model;
     private final ServerOptions options;
     private final ServerMetrics metrics;
-    private final Semaphore slots;
 
     GenerationHandler(ServedModel model, ServerOptions options, ServerMetrics metrics) {
         this.model = model;
         this.options = options;
         this.metrics = metrics;
-        this.slots = new Semaphore(options.maxConcurrentRequests());
     }
 
     int chat(Context ctx, Caller caller, ObjectNode body) throws InterruptedException {
@@ -124,28 +121,18 @@ final class GenerationHandler {
     private int generate(Context ctx, SamplingFields s, String adapter, int[] prompt, String promptParam, List<String> extraStops,
                          boolean chat) throws InterruptedException {
         GenerationConfig config = config(s, prompt.length, promptParam, extraStops);
-        if (!slots.tryAcquire()) {
-            throw ApiError.busy("the server is answering as many requests as it takes at once (" + options.maxConcurrentRequests()
-                    + ", lora4j serve --max-concurrent-requests); retry shortly");
-        }
-        metrics.inFlight().incrementAndGet();
+        long deadline = System.nanoTime() + options.requestTimeout().toNanos();
+        CompletionEvents events = new CompletionEvents(metrics);
+        Submission submission;
         try {
-            long deadline = System.nanoTime() + options.requestTimeout().toNanos();
-            CompletionEvents events = new CompletionEvents(metrics);
-            Submission submission;
-            try {
-                submission = model.engine().submit(new EngineRequest(prompt, adapter, config), events);
-            } catch (EngineException e) {
-                throw EngineErrors.toApi(e, s.model());
-            }
-            Origin origin = new Origin((chat ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()),
-                    System.currentTimeMillis() / 1000, s.model(), chat);
-            return s.stream() ? stream(ctx, events, submission, origin, s.includeUsage(), deadline)
-                    : whole(ctx, events, submission, origin, deadline);
-        } finally {
-            metrics.inFlight().decrementAndGet();
-            slots.release();
+            submission = model.engine().submit(new EngineRequest(prompt, adapter, config), events);
+        } catch (EngineException e) {
+            throw EngineErrors.toApi(e, s.model());
         }
+        Origin origin = new Origin((chat ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()),
+                System.currentTimeMillis() / 1000, s.model(), chat);
+        return s.stream() ? stream(ctx, events, submission, origin, s.includeUsage(), deadline)
+                : whole(ctx, events, submission, origin, deadline);
     }
 
     /** The request's GenerationConfig, after the checks OpenAI makes against the context length. */

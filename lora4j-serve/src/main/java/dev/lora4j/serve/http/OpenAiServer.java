@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -46,6 +47,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final GenerationHandler generation;
     private final AdapterAdminHandler admin;
     private final long created = System.currentTimeMillis() / 1000;
+    /** Generation requests being answered, counted from before their body is read (bodies and prompts cost memory and CPU). */
+    private final Semaphore generationSlots;
     private final Javalin app;
     private volatile boolean draining;
 
@@ -60,6 +63,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.options = options;
         this.keysOrNull = keysOrNull;
         this.metrics = new ServerMetrics(model.engine());
+        this.generationSlots = new Semaphore(options.maxConcurrentRequests());
         this.generation = new GenerationHandler(model, options, metrics);
         this.admin = new AdapterAdminHandler(model);
         this.app = Javalin.create(this::configure);
@@ -119,19 +123,19 @@ public final class OpenAiServer implements AutoCloseable {
         });
         config.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
 
-        route(config, HandlerType.GET, "/health", "health", false, false, (ctx, caller, body) -> health(ctx));
-        route(config, HandlerType.GET, "/metrics", "metrics", false, false, (ctx, caller, body) -> {
+        route(config, HandlerType.GET, "/health", "health", false, false, false, (ctx, caller, body) -> health(ctx));
+        route(config, HandlerType.GET, "/metrics", "metrics", false, false, false, (ctx, caller, body) -> {
             ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
             return 200;
         });
-        route(config, HandlerType.GET, "/v1/models", "models", true, false, (ctx, caller, body) -> models(ctx, caller));
-        route(config, HandlerType.GET, "/v1/models/{model}", "models", true, false, (ctx, caller, body) -> model(ctx, caller));
-        route(config, HandlerType.POST, "/v1/chat/completions", "chat_completions", true, true,
+        route(config, HandlerType.GET, "/v1/models", "models", true, false, false, (ctx, caller, body) -> models(ctx, caller));
+        route(config, HandlerType.GET, "/v1/models/{model}", "models", true, false, false, (ctx, caller, body) -> model(ctx, caller));
+        route(config, HandlerType.POST, "/v1/chat/completions", "chat_completions", true, true, true,
                 (ctx, caller, body) -> generation.chat(ctx, caller, body));
-        route(config, HandlerType.POST, "/v1/completions", "completions", true, true,
+        route(config, HandlerType.POST, "/v1/completions", "completions", true, true, true,
                 (ctx, caller, body) -> generation.completion(ctx, caller, body));
-        route(config, HandlerType.POST, "/v1/load_lora_adapter", "load_lora_adapter", true, true, admin::load);
-        route(config, HandlerType.POST, "/v1/unload_lora_adapter", "unload_lora_adapter", true, true, admin::unload);
+        route(config, HandlerType.POST, "/v1/load_lora_adapter", "load_lora_adapter", true, true, false, admin::load);
+        route(config, HandlerType.POST, "/v1/unload_lora_adapter", "unload_lora_adapter", true, true, false, admin::unload);
 
         // Javalin's own answers (no such route, wrong method) in the same JSON shape.
         config.routes.exception(HttpResponseException.class, (e, ctx) -> {
@@ -146,15 +150,27 @@ public final class OpenAiServer implements AutoCloseable {
         });
     }
 
+    /**
+     * @param generation counts against --max-concurrent-requests (and is waited for on shutdown)
+     */
     private void route(JavalinConfig config, HandlerType method, String path, String name, boolean authenticated,
-                       boolean jsonBody, Endpoint endpoint) {
+                       boolean jsonBody, boolean generation, Endpoint endpoint) {
         config.routes.addHttpHandler(method, path, ctx -> {
             int status;
+            boolean holdsSlot = false;
             try {
                 if (draining && authenticated) {
                     throw ApiError.draining("the server is shutting down and takes no new requests");
                 }
                 Caller caller = authenticated ? authenticate(ctx) : null;
+                if (generation) {
+                    if (!generationSlots.tryAcquire()) {
+                        throw ApiError.busy("the server is answering as many requests as it takes at once ("
+                                + options.maxConcurrentRequests() + ", lora4j serve --max-concurrent-requests); retry shortly");
+                    }
+                    holdsSlot = true;
+                    metrics.inFlight().incrementAndGet();
+                }
                 ObjectNode body = jsonBody ? Json.parseObject(RequestBody.read(ctx, options.maxBodyBytes())) : null;
                 status = endpoint.handle(ctx, caller, body);
             } catch (ApiError e) {
@@ -165,6 +181,11 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (Exception | Error e) {
                 LOG.log(System.Logger.Level.ERROR, "unexpected error answering " + method + " " + path, e);
                 status = fail(ctx, ApiError.internal());
+            } finally {
+                if (holdsSlot) {
+                    metrics.inFlight().decrementAndGet();
+                    generationSlots.release();
+                }
             }
             metrics.request(name, status);
         });

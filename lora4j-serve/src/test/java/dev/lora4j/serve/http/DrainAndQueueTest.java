@@ -83,6 +83,41 @@ class DrainAndQueueTest {
     }
 
     @Test
+    void beyondTheConcurrentRequestLimitIs429EvenBeforeTheBodyArrives() throws Exception {
+        ServerOptions d = ServerOptions.defaults();
+        ServerOptions one = new ServerOptions(d.host(), d.port(), d.maxBodyBytes(), d.maxPromptTokens(), d.maxTokensLimit(), 1,
+                d.idleTimeout(), d.requestTimeout());
+        try (TestServer server = TestServer.start(dir, EngineOptions.defaults(), one)) {
+            URI uri = URI.create(server.url());
+            String body = "{\"model\": \"stories260K\", \"prompt\": \"Once\", \"max_tokens\": 4}";
+            try (java.net.Socket slow = new java.net.Socket(uri.getHost(), uri.getPort())) {
+                // A client that sends its headers and half its body holds the one slot while the server waits for the rest.
+                var out = slow.getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TestServer.ADMIN
+                        + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + body.length() + "\r\n\r\n"
+                        + body.substring(0, 10)).getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                HttpResponse<String> refused = null;
+                for (int i = 0; i < 100; i++) {   // until the slow request has reached the server's handler
+                    refused = server.post("/v1/completions", TestServer.ADMIN, body);
+                    if (refused.statusCode() == 429) {
+                        break;
+                    }
+                    Thread.sleep(20);
+                }
+                JsonNode e = BadInputTest.error(refused, 429);
+                assertThat(e.get("message").asText()).contains("--max-concurrent-requests");
+                assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+                out.write(body.substring(10).getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                String answer = new String(slow.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(answer).startsWith("HTTP/1.1 200").contains("\"completion_tokens\":4");
+            }
+            assertThat(server.post("/v1/completions", TestServer.ADMIN, body).statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aRequestPastItsTimeIsCancelledWith504OrAnErrorEvent() throws Exception {
         ServerOptions d = ServerOptions.defaults();
         ServerOptions oneMillisecond = new ServerOptions(d.host(), d.port(), d.maxBodyBytes(), d.maxPromptTokens(), d.maxTokensLimit(),
