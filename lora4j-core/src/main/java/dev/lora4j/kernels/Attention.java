@@ -129,10 +129,20 @@ public final class Attention {
             }
         }
         int group = nHeads / nKvHeads;
-        Parallel.forEach(batch * nHeads, task -> {
-            int b = task / nHeads;
-            int h = task % nHeads;
-            oneQuery(qr, b, kr[b], vr[b], 0, kr[b].rows(), masks.get(b), 0, outr, h, (h / group) * headDim, headDim, scale);
+        int tasks = batch * nHeads;
+        long flops = 0;
+        for (Rows k : kr) {
+            flops += 4L * k.rows() * headDim * nHeads;
+        }
+        // Contiguous ranges of (sequence, head) tasks, only as many as the work pays for (a small
+        // model's decode step is a few microseconds of arithmetic: handing it out would cost more).
+        int chunks = (int) Math.min(tasks, Math.max(1, flops / MatmulSkinny.MIN_FLOPS_PER_THREAD));
+        Parallel.forEach(chunks, c -> {
+            for (int task = tasks * c / chunks, end = tasks * (c + 1) / chunks; task < end; task++) {
+                int b = task / nHeads;
+                int h = task % nHeads;
+                oneQuery(qr, b, kr[b], vr[b], 0, kr[b].rows(), masks.get(b), 0, outr, h, (h / group) * headDim, headDim, scale);
+            }
         });
     }
 

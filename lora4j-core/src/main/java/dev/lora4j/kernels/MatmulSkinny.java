@@ -25,6 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class MatmulSkinny {
     static final int MAX_ROWS = 4;
+    /** Work below which a product is not split further: about ten microseconds of one core's arithmetic. */
+    static final long MIN_FLOPS_PER_THREAD = 1L << 19;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -52,7 +54,10 @@ final class MatmulSkinny {
         for (int i = 0; i < m; i++) {
             GemmRuns.readRow(a, i, 0, k, aRows, i * k, scratch);
         }
-        int threads = Math.min(poolThreads, Math.max(1, n / L));
+        // A thread per column range, but only as many as the work pays for: handing a share to a
+        // helper costs microseconds, more than a small model's whole product.
+        long flops = 2L * m * n * k;
+        int threads = (int) Math.min(Math.min(poolThreads, Math.max(1, n / L)), Math.max(1, flops / MIN_FLOPS_PER_THREAD));
         boolean columnsContiguous = b.rowStride() == 1 && (b.colStride() != 1 || n == 1);
         Parallel.forEach(threads, t -> {
             // Column ranges are multiples of L so that the axpy form keeps aligned full vectors.
