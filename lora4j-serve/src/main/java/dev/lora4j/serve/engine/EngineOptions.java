@@ -20,8 +20,8 @@ public record EngineOptions(long kvBudgetBytes, int maxBatch, int maxQueue, int 
         }
     }
 
-    /** 256 MiB of KV cache, 32 sequences per step, 256 waiting, 128 prompt tokens per turn, 64 adapters. */
+    /** 256 MiB of KV cache, 32 sequences per step, 256 waiting, 64 prompt tokens per turn, 64 adapters. */
     public static EngineOptions defaults() {
-        return new EngineOptions(256L << 20, 32, 256, 128, 64);
+        return new EngineOptions(256L << 20, 32, 256, 64, 64);
     }
 }
