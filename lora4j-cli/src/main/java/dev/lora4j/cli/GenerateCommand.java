@@ -56,11 +56,21 @@ final class GenerateCommand implements Callable<Integer> {
                 ids.add(encodePrompt(tokenizer, p));
             }
             Generator generator = new Generator(lm, tokenizer);
+            // wall-clock time of the first generated token (cold start: issue 12 measures it from the
+            // process's start, which includes the JVM's own start-up and class loading)
+            long[] firstTokenMillis = {0};
             if (ids.size() == 1) {
                 if (echo) {
                     out.print(prompts.get(0));
                 }
                 generator.generate(ids, config, new GenerationListener() {
+                    @Override
+                    public void onToken(int sequence, int token) {
+                        if (firstTokenMillis[0] == 0) {
+                            firstTokenMillis[0] = System.currentTimeMillis();
+                        }
+                    }
+
                     @Override
                     public void onText(int sequence, String text) {
                         out.print(text);
@@ -81,6 +91,11 @@ final class GenerateCommand implements Callable<Integer> {
                         t.prefillTokens(), t.prefillNanos() / 1e6, t.prefillTokens() / (t.prefillNanos() / 1e9),
                         t.decodeSteps(), ids.size(), t.decodeNanos() / 1e6,
                         t.decodeSteps() * ids.size() / Math.max(t.decodeNanos() / 1e9, 1e-9));
+                if (firstTokenMillis[0] != 0) {
+                    // the process's start time comes from the OS with a clock-tick resolution (10 ms)
+                    ProcessHandle.current().info().startInstant().ifPresent(start -> System.err.printf(
+                            "first token: %d ms after the process started%n", firstTokenMillis[0] - start.toEpochMilli()));
+                }
             }
         }
         return 0;
