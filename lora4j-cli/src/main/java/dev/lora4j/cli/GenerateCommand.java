@@ -56,6 +56,7 @@ final class GenerateCommand implements Callable<Integer> {
                 ids.add(encodePrompt(tokenizer, p));
             }
             Generator generator = new Generator(lm, tokenizer);
+            dev.lora4j.warmup.JitWarmup.stop();   // the real work starts: give the warm-up's core back
             // wall-clock time of the first generated token (cold start: issue 12 measures it from the
             // process's start, which includes the JVM's own start-up and class loading)
             long[] firstTokenMillis = {0};

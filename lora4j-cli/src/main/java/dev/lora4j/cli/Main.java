@@ -33,6 +33,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        Warmup.startFor(args);
         System.exit(run(args));
     }
 
