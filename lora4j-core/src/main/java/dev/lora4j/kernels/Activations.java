@@ -103,8 +103,7 @@ public final class Activations {
     // function taking the op (the earlier design), or several exp-heavy loops in one method, grew
     // past the JIT's inlining limits, and every vector crossing a call that was not inlined got
     // boxed: gigabytes of garbage per training step, and a full collection every few kernel calls.
-    // exp and erfc are not functions of a vector either (that needed -XX:CompileCommand=inline to
-    // be safe): each loop below writes their argument into this thread's scratch row, runs
+    // exp and erfc are not functions of a vector either (see VecMath): each loop below writes their argument into this thread's scratch row, runs
     // VecMath.expInPlace / Erf.erfc over the row, and reads the result back in its next loop.
 
     private static void forwardLoop(Op op, MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
