@@ -231,6 +231,11 @@ public final class JitWarmup {
                 """.formatted(VOCAB, HIDDEN, INTERMEDIATE, HEADS, HEADS,
                 switch (dtype) { case F32 -> "float32"; case BF16 -> "bfloat16"; case F16 -> "float16"; });
         Files.writeString(dir.resolve("config.json"), config);
+        // the process may exit while a warm-up round still runs (the command finished first): the
+        // JVM then removes the files at exit (registered directory first, so it is deleted last)
+        dir.toFile().deleteOnExit();
+        dir.resolve("model.safetensors").toFile().deleteOnExit();
+        dir.resolve("config.json").toFile().deleteOnExit();
         return dir;
     }
 
