@@ -57,11 +57,22 @@ final class GenerateCommand implements Callable<Integer> {
                 ids.add(PromptIds.encode(tokenizer, p));
             }
             Generator generator = new Generator(lm, tokenizer);
+            dev.lora4j.warmup.JitWarmup.stop();   // the real work starts: give the warm-up's core back
+            // wall-clock time of the first generated token (cold start: issue 12 measures it from the
+            // process's start, which includes the JVM's own start-up and class loading)
+            long[] firstTokenMillis = {0};
             if (ids.size() == 1) {
                 if (echo) {
                     out.print(prompts.get(0));
                 }
                 generator.generate(ids, config, new GenerationListener() {
+                    @Override
+                    public void onToken(int sequence, int token) {
+                        if (firstTokenMillis[0] == 0) {
+                            firstTokenMillis[0] = System.currentTimeMillis();
+                        }
+                    }
+
                     @Override
                     public void onText(int sequence, String text) {
                         out.print(text);
@@ -82,6 +93,11 @@ final class GenerateCommand implements Callable<Integer> {
                         t.prefillTokens(), t.prefillNanos() / 1e6, t.prefillTokens() / (t.prefillNanos() / 1e9),
                         t.decodeSteps(), ids.size(), t.decodeNanos() / 1e6,
                         t.decodeSteps() * ids.size() / Math.max(t.decodeNanos() / 1e9, 1e-9));
+                if (firstTokenMillis[0] != 0) {
+                    // the process's start time comes from the OS with a clock-tick resolution (10 ms)
+                    ProcessHandle.current().info().startInstant().ifPresent(start -> System.err.printf(
+                            "first token: %d ms after the process started%n", firstTokenMillis[0] - start.toEpochMilli()));
+                }
             }
         }
         return 0;

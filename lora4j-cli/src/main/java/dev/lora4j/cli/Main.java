@@ -34,6 +34,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        Warmup.startFor(args);
         System.exit(run(args));
     }
 

@@ -180,6 +180,7 @@ final class TrainCommand implements Callable<Integer> {
                             + "%d training / %d held-out sequences; %d steps%n",
                     lm.config().modelType(), lora.allAdapters().size(), lora.trainableParameterCount(), train.size(),
                     eval.size(), options.totalSteps(train.size()));
+            dev.lora4j.warmup.JitWarmup.stop();   // the first real step starts: give the warm-up's core back
             Trainer.Result r = new Trainer(lora, train, eval, options, output, System.err).run(resume);
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("steps", r.steps());

@@ -103,6 +103,8 @@ public final class Activations {
     // function taking the op (the earlier design), or several exp-heavy loops in one method, grew
     // past the JIT's inlining limits, and every vector crossing a call that was not inlined got
     // boxed: gigabytes of garbage per training step, and a full collection every few kernel calls.
+    // exp and erfc are not functions of a vector either (see VecMath): each loop below writes their argument into this thread's scratch row, runs
+    // VecMath.expInPlace / Erf.erfc over the row, and reads the result back in its next loop.
 
     private static void forwardLoop(Op op, MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
         switch (op) {
@@ -125,40 +127,61 @@ public final class Activations {
 
     /** x·σ(x) = x / (1 + e^−x). */
     private static void silu(MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
+        float[] e = ThreadScratch.floats(ThreadScratch.Slot.ACT_A, end);
+        for (int i = 0; i < end; i += S.length()) {
+            FloatVector.fromMemorySegment(S, xs, xa + (long) i * Float.BYTES, NATIVE).neg().intoArray(e, i);
+        }
+        VecMath.expInPlace(e, 0, end);
         for (int i = 0; i < end; i += S.length()) {
             long off = (long) i * Float.BYTES;
             FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
-            v.div(VecMath.exp(v.neg()).add(1f)).intoMemorySegment(os, oa + off, NATIVE);
+            v.div(FloatVector.fromArray(S, e, i).add(1f)).intoMemorySegment(os, oa + off, NATIVE);
         }
     }
 
     /** ½x·erfc(−x/√2). */
     private static void geluErf(MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
+        float[] c = ThreadScratch.floats(ThreadScratch.Slot.ACT_A, end);
+        for (int i = 0; i < end; i += S.length()) {
+            FloatVector.fromMemorySegment(S, xs, xa + (long) i * Float.BYTES, NATIVE).mul(-SQRT_HALF).intoArray(c, i);
+        }
+        Erf.erfc(c, 0, c, 0, end);
         for (int i = 0; i < end; i += S.length()) {
             long off = (long) i * Float.BYTES;
             FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
-            v.mul(0.5f).mul(Erf.erfc(v.mul(-SQRT_HALF))).intoMemorySegment(os, oa + off, NATIVE);
+            v.mul(0.5f).mul(FloatVector.fromArray(S, c, i)).intoMemorySegment(os, oa + off, NATIVE);
         }
     }
 
     /** ½x(1 + tanh u) computed as x·σ(2u), which has no cancellation; u = √(2/π)(x + 0.044715x³). */
     private static void geluTanh(MemorySegment xs, long xa, MemorySegment os, long oa, int end) {
+        float[] e = ThreadScratch.floats(ThreadScratch.Slot.ACT_A, end);
+        for (int i = 0; i < end; i += S.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + (long) i * Float.BYTES, NATIVE);
+            FloatVector u = v.mul(v).fma(GELU_TANH_C, 1f).mul(v).mul(SQRT_2_OVER_PI);
+            u.mul(-2f).intoArray(e, i);
+        }
+        VecMath.expInPlace(e, 0, end);
         for (int i = 0; i < end; i += S.length()) {
             long off = (long) i * Float.BYTES;
             FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
-            FloatVector u = v.mul(v).fma(GELU_TANH_C, 1f).mul(v).mul(SQRT_2_OVER_PI);
-            v.div(VecMath.exp(u.mul(-2f)).add(1f)).intoMemorySegment(os, oa + off, NATIVE);
+            v.div(FloatVector.fromArray(S, e, i).add(1f)).intoMemorySegment(os, oa + off, NATIVE);
         }
     }
 
     /** dy·σ(x)·(1 + x(1 − σ(x))). */
     private static void siluBackward(MemorySegment xs, long xa, MemorySegment gs, long ga,
                                      MemorySegment os, long oa, int end) {
+        float[] e = ThreadScratch.floats(ThreadScratch.Slot.ACT_A, end);
+        for (int i = 0; i < end; i += S.length()) {
+            FloatVector.fromMemorySegment(S, xs, xa + (long) i * Float.BYTES, NATIVE).neg().intoArray(e, i);
+        }
+        VecMath.expInPlace(e, 0, end);
         for (int i = 0; i < end; i += S.length()) {
             long off = (long) i * Float.BYTES;
             FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
             FloatVector g = FloatVector.fromMemorySegment(S, gs, ga + off, NATIVE);
-            FloatVector sig = FloatVector.broadcast(S, 1f).div(VecMath.exp(v.neg()).add(1f));
+            FloatVector sig = FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, e, i).add(1f));
             g.mul(sig.mul(v.mul(sig.neg().add(1f)).add(1f))).intoMemorySegment(os, oa + off, NATIVE);
         }
     }
@@ -166,12 +189,21 @@ public final class Activations {
     /** dy·(Φ(x) + x·φ(x)). */
     private static void geluErfBackward(MemorySegment xs, long xa, MemorySegment gs, long ga,
                                         MemorySegment os, long oa, int end) {
+        float[] c = ThreadScratch.floats(ThreadScratch.Slot.ACT_A, end);
+        float[] e = ThreadScratch.floats(ThreadScratch.Slot.ACT_B, end);
+        for (int i = 0; i < end; i += S.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + (long) i * Float.BYTES, NATIVE);
+            v.mul(-SQRT_HALF).intoArray(c, i);
+            v.mul(v).mul(-0.5f).intoArray(e, i);
+        }
+        Erf.erfc(c, 0, c, 0, end);
+        VecMath.expInPlace(e, 0, end);
         for (int i = 0; i < end; i += S.length()) {
             long off = (long) i * Float.BYTES;
             FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
             FloatVector g = FloatVector.fromMemorySegment(S, gs, ga + off, NATIVE);
-            FloatVector cdf = Erf.erfc(v.mul(-SQRT_HALF)).mul(0.5f);
-            FloatVector pdf = VecMath.exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
+            FloatVector cdf = FloatVector.fromArray(S, c, i).mul(0.5f);
+            FloatVector pdf = FloatVector.fromArray(S, e, i).mul(INV_SQRT_2PI);
             g.mul(v.fma(pdf, cdf)).intoMemorySegment(os, oa + off, NATIVE);
         }
     }
@@ -179,12 +211,18 @@ public final class Activations {
     /** dy·(σ(2u) + x·2σ(2u)(1 − σ(2u))·du/dx): the derivative of x·σ(2u). */
     private static void geluTanhBackward(MemorySegment xs, long xa, MemorySegment gs, long ga,
                                          MemorySegment os, long oa, int end) {
+        float[] e = ThreadScratch.floats(ThreadScratch.Slot.ACT_A, end);
+        for (int i = 0; i < end; i += S.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + (long) i * Float.BYTES, NATIVE);
+            FloatVector u = v.mul(v).fma(GELU_TANH_C, 1f).mul(v).mul(SQRT_2_OVER_PI);
+            u.mul(-2f).intoArray(e, i);
+        }
+        VecMath.expInPlace(e, 0, end);
         for (int i = 0; i < end; i += S.length()) {
             long off = (long) i * Float.BYTES;
             FloatVector v = FloatVector.fromMemorySegment(S, xs, xa + off, NATIVE);
             FloatVector g = FloatVector.fromMemorySegment(S, gs, ga + off, NATIVE);
-            FloatVector u = v.mul(v).fma(GELU_TANH_C, 1f).mul(v).mul(SQRT_2_OVER_PI);
-            FloatVector sig = FloatVector.broadcast(S, 1f).div(VecMath.exp(u.mul(-2f)).add(1f));
+            FloatVector sig = FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, e, i).add(1f));
             FloatVector du = v.mul(v).fma(3 * GELU_TANH_C, 1f).mul(SQRT_2_OVER_PI);
             g.mul(sig.add(v.mul(2f).mul(sig).mul(sig.neg().add(1f)).mul(du))).intoMemorySegment(os, oa + off, NATIVE);
         }

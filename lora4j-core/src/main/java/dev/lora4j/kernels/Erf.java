@@ -2,6 +2,7 @@ package dev.lora4j.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The error function, which Java's {@code Math} lacks; exact GELU needs it.
@@ -41,18 +42,48 @@ public final class Erf {
         return (float) (1.0 - (double) erfc(Math.abs(x))) * Math.signum(x);
     }
 
-    /** Lane-wise erfc in float arithmetic (see the class comment for accuracy). */
-    static FloatVector erfc(FloatVector x) {
-        FloatVector z = x.abs();
-        FloatVector t = FloatVector.broadcast(x.species(), 1f).div(z.fma(0.5f, 1f));
-        FloatVector poly = FloatVector.broadcast(x.species(), (float) P[9]);
-        for (int i = 8; i >= 0; i--) {
-            poly = poly.fma(t, FloatVector.broadcast(x.species(), (float) P[i]));
+    /**
+     * out[outAt + i] = erfc(x[xAt + i]) for i in [0, n), in float arithmetic (see the class comment
+     * for accuracy); {@code n} must be a multiple of the vector length, {@code out} may be
+     * {@code x}. Three passes over this thread's scratch rows, with the two exponentials in between
+     * done by {@link VecMath#expInPlace} (why no vector crosses a call: see {@link VecMath}).
+     */
+    static void erfc(float[] x, int xAt, float[] out, int outAt, int n) {
+        VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
+        float[] tRow = ThreadScratch.floats(ThreadScratch.Slot.ERF_T, n);
+        float[] e1 = ThreadScratch.floats(ThreadScratch.Slot.ERF_EXP1, n);
+        float[] e2 = ThreadScratch.floats(ThreadScratch.Slot.ERF_EXP2, n);
+        for (int i = 0; i < n; i += s.length()) {
+            FloatVector z = FloatVector.fromArray(s, x, xAt + i).abs();
+            FloatVector t = FloatVector.broadcast(s, 1f).div(z.fma(0.5f, 1f));
+            FloatVector poly = FloatVector.broadcast(s, P9);
+            poly = poly.fma(t, FloatVector.broadcast(s, P8));
+            poly = poly.fma(t, FloatVector.broadcast(s, P7));
+            poly = poly.fma(t, FloatVector.broadcast(s, P6));
+            poly = poly.fma(t, FloatVector.broadcast(s, P5));
+            poly = poly.fma(t, FloatVector.broadcast(s, P4));
+            poly = poly.fma(t, FloatVector.broadcast(s, P3));
+            poly = poly.fma(t, FloatVector.broadcast(s, P2));
+            poly = poly.fma(t, FloatVector.broadcast(s, P1));
+            poly = poly.fma(t, FloatVector.broadcast(s, P0));
+            FloatVector hi = z.mul(z);
+            FloatVector lo = z.fma(z, hi.neg());               // z*z - hi exactly
+            t.intoArray(tRow, i);
+            hi.neg().intoArray(e1, i);
+            poly.sub(lo).intoArray(e2, i);
         }
-        FloatVector hi = z.mul(z);
-        FloatVector lo = z.fma(z, hi.neg());               // z*z - hi exactly
-        FloatVector r = t.mul(VecMath.exp(hi.neg()))
-                .mul(VecMath.exp(poly.sub(lo)));
-        return r.blend(r.neg().add(2f), x.compare(VectorOperators.LT, 0f));
+        VecMath.expInPlace(e1, 0, n);
+        VecMath.expInPlace(e2, 0, n);
+        for (int i = 0; i < n; i += s.length()) {
+            FloatVector r = FloatVector.fromArray(s, tRow, i).mul(FloatVector.fromArray(s, e1, i)).mul(FloatVector.fromArray(s, e2, i));
+            FloatVector v = FloatVector.fromArray(s, x, xAt + i);
+            r.blend(r.neg().add(2f), v.compare(VectorOperators.LT, 0f)).intoArray(out, outAt + i);
+        }
     }
+
+    // P in float for the vector form, as constants (an array element would be reloaded every
+    // iteration: the loop stores to float[]s that could, as far as the JIT knows, be that array)
+    private static final float P0 = (float) P[0], P1 = (float) P[1], P2 = (float) P[2], P3 = (float) P[3],
+            P4 = (float) P[4], P5 = (float) P[5], P6 = (float) P[6], P7 = (float) P[7], P8 = (float) P[8],
+            P9 = (float) P[9];
 }

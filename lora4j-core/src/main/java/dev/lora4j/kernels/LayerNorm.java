@@ -40,7 +40,9 @@ public final class LayerNorm {
                 FloatVector c = FloatVector.fromMemorySegment(Vec.S, xs, xa + (long) i * Float.BYTES, Vec.NATIVE).sub(mu);
                 acc = c.fma(c, acc);
             }
-            float ss = Vec.sumLanes(acc);
+            float[] lanes = Vec.lanes();
+            acc.intoArray(lanes, 0);
+            float ss = Vec.sumInOrder(lanes);
             for (; i < d; i++) {
                 float c = Vec.get(xs, xa, i) - mu;
                 ss += c * c;
@@ -132,8 +134,11 @@ public final class LayerNorm {
             sumG = sumG.add(g);
             sumGX = g.fma(xhat, sumGX);
         }
-        float mg = Vec.sumLanes(sumG);
-        float mgx = Vec.sumLanes(sumGX);
+        float[] lanes = Vec.lanes();
+        sumG.intoArray(lanes, 0);
+        float mg = Vec.sumInOrder(lanes);
+        sumGX.intoArray(lanes, 0);
+        float mgx = Vec.sumInOrder(lanes);
         for (; i < d; i++) {
             float g = Vec.get(gs, ga, i) * w[i];
             mg += g;

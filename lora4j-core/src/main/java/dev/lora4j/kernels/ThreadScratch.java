@@ -13,7 +13,9 @@ final class ThreadScratch {
     enum Slot {
         ATTENTION_KT, ATTENTION_VT, ATTENTION_K, ATTENTION_V, ATTENTION_Q, ATTENTION_G, ATTENTION_O,
         ATTENTION_P, ATTENTION_DS, ATTENTION_DK, ATTENTION_DV, ATTENTION_ROW, ATTENTION_D,
-        SOFTMAX_ROW, LANES, LANE_SUMS
+        SOFTMAX_ROW, LANES, LANE_SUMS,
+        // exp/erfc arguments and results (VecMath, Erf, Activations, Vec.expShift)
+        EXP_ROW, ACT_A, ACT_B, ERF_T, ERF_EXP1, ERF_EXP2
     }
 
     private static final ThreadLocal<float[][]> ARRAYS =

@@ -43,7 +43,9 @@ final class Vec {
             long off = (long) i * Float.BYTES;
             acc = FloatVector.fromMemorySegment(S, a, aAt + off, NATIVE).fma(FloatVector.fromMemorySegment(S, b, bAt + off, NATIVE), acc);
         }
-        float sum = sumLanes(acc);
+        float[] lanes = lanes();
+        acc.intoArray(lanes, 0);
+        float sum = sumInOrder(lanes);
         for (; i < n; i++) {
             sum += get(a, aAt, i) * get(b, bAt, i);
         }
@@ -57,7 +59,9 @@ final class Vec {
         for (int end = S.loopBound(n); i < end; i += L) {
             acc = FloatVector.fromArray(S, a, aAt + i).fma(FloatVector.fromMemorySegment(S, b, bAt + (long) i * Float.BYTES, NATIVE), acc);
         }
-        float sum = sumLanes(acc);
+        float[] lanes = lanes();
+        acc.intoArray(lanes, 0);
+        float sum = sumInOrder(lanes);
         for (; i < n; i++) {
             sum += a[aAt + i] * get(b, bAt, i);
         }
@@ -109,7 +113,9 @@ final class Vec {
         for (int end = S.loopBound(n); i < end; i += L) {
             acc = acc.add(FloatVector.fromMemorySegment(S, x, at + (long) i * Float.BYTES, NATIVE));
         }
-        float sum = sumLanes(acc);
+        float[] lanes = lanes();
+        acc.intoArray(lanes, 0);
+        float sum = sumInOrder(lanes);
         for (; i < n; i++) {
             sum += get(x, at, i);
         }
@@ -146,15 +152,13 @@ final class Vec {
 
     /** a[i] = exp(a[i] − shift) in place over an array range; returns Σ of the new values. */
     static float expShiftInPlace(float[] a, int at, int n, float shift) {
-        float[] lanes = laneSums();
-        int i = 0;
-        for (int end = S.loopBound(n); i < end; i += L) {
-            FloatVector e = VecMath.exp(FloatVector.fromArray(S, a, at + i).sub(shift));
-            e.intoArray(a, at + i);
-            FloatVector.fromArray(S, lanes, 0).add(e).intoArray(lanes, 0);
+        int end = S.loopBound(n);
+        for (int i = 0; i < end; i += L) {
+            FloatVector.fromArray(S, a, at + i).sub(shift).intoArray(a, at + i);
         }
-        float sum = sumInOrder(lanes);
-        for (; i < n; i++) {
+        VecMath.expInPlace(a, at, end);     // no vector crosses a call: see VecMath
+        float sum = sumVectorPart(a, at, end);
+        for (int i = end; i < n; i++) {
             float e = (float) Math.exp(a[at + i] - shift);
             a[at + i] = e;
             sum += e;
@@ -164,21 +168,33 @@ final class Vec {
 
     /** y[i] = exp(x[i] − shift); returns Σ y[i]. y may alias x. */
     static float expShift(MemorySegment x, long xAt, MemorySegment y, long yAt, int n, float shift) {
-        float[] lanes = laneSums();
-        int i = 0;
-        for (int end = S.loopBound(n); i < end; i += L) {
-            long off = (long) i * Float.BYTES;
-            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, x, xAt + off, NATIVE).sub(shift));
-            e.intoMemorySegment(y, yAt + off, NATIVE);
-            FloatVector.fromArray(S, lanes, 0).add(e).intoArray(lanes, 0);
+        int end = S.loopBound(n);
+        float[] e = ThreadScratch.floats(ThreadScratch.Slot.EXP_ROW, end);
+        for (int i = 0; i < end; i += L) {
+            FloatVector.fromMemorySegment(S, x, xAt + (long) i * Float.BYTES, NATIVE).sub(shift).intoArray(e, i);
         }
-        float sum = sumInOrder(lanes);
-        for (; i < n; i++) {
-            float e = (float) Math.exp(get(x, xAt, i) - shift);
-            set(y, yAt, i, e);
-            sum += e;
+        VecMath.expInPlace(e, 0, end);
+        MemorySegment.copy(e, 0, y, F, yAt, end);
+        float sum = sumVectorPart(e, 0, end);
+        for (int i = end; i < n; i++) {
+            float v = (float) Math.exp(get(x, xAt, i) - shift);
+            set(y, yAt, i, v);
+            sum += v;
         }
         return sum;
+    }
+
+    /**
+     * Σ a[at + i] for i in [0, end), end a multiple of L, summed as the exp loops always did: lane j
+     * adds elements j, j + L, j + 2L, ... in order (through this thread's lane array, see
+     * {@link #laneSums}), then the lanes are added in lane order.
+     */
+    private static float sumVectorPart(float[] a, int at, int end) {
+        float[] lanes = laneSums();
+        for (int i = 0; i < end; i += L) {
+            FloatVector.fromArray(S, lanes, 0).add(FloatVector.fromArray(S, a, at + i)).intoArray(lanes, 0);
+        }
+        return sumInOrder(lanes);
     }
 
     /** x[i] *= s in place. */
@@ -221,11 +237,13 @@ final class Vec {
         return sum;
     }
 
-    static float sumLanes(FloatVector v) {
-        // through this thread's scratch array: a kernel calls this once per row, and a fresh array
-        // per call was a steady stream of garbage
-        float[] lanes = ThreadScratch.floats(ThreadScratch.Slot.LANES, L);
-        v.intoArray(lanes, 0);
-        return sumInOrder(lanes);
+    /**
+     * This thread's array of L floats for a kernel to store a vector into before summing its lanes
+     * with {@link #sumInOrder} (a fresh array per row was a steady stream of garbage). The kernels
+     * store the vector themselves rather than pass it to a helper: see {@link VecMath} for why no
+     * vector crosses one of our calls.
+     */
+    static float[] lanes() {
+        return ThreadScratch.floats(ThreadScratch.Slot.LANES, L);
     }
 }
