@@ -108,11 +108,13 @@ final class Gemm {
      * min(pn, threads / tm) column groups). Each task computes ceil(pm/tm) x ceil(pn/tn) tiles and
      * reads its rows of packed A once and its columns of packed B once per MC block of rows; the
      * grid minimizes the busiest task's cost, tiles (flops) plus floats read, weighted by
-     * {@link #FLOPS_PER_FLOAT_READ}. Only a function of the shape and the thread count, and it only
-     * decides who computes a tile, never how.
+     * {@link #FLOPS_PER_FLOAT_READ}; between equal costs, the grid with more tasks (smaller shares
+     * for the others). Only a function of the shape and the thread count, and it only decides who
+     * computes a tile, never how.
      */
     static int gridRows(int pm, int pn, int threads, int kc) {
         int best = 1;
+        int bestTasks = 0;
         long bestCost = Long.MAX_VALUE;
         for (int tm = 1; tm <= Math.min(threads, pm); tm++) {
             int tn = Math.min(pn, threads / tm);
@@ -121,8 +123,9 @@ final class Gemm {
             long flops = 2 * rows * cols * kc;
             long reads = (rows + cols * ceilDiv((int) rows, MC)) * kc;
             long cost = flops + FLOPS_PER_FLOAT_READ * reads;
-            if (cost < bestCost) {
+            if (cost < bestCost || (cost == bestCost && tm * tn > bestTasks)) {
                 bestCost = cost;
+                bestTasks = tm * tn;
                 best = tm;
             }
         }
