@@ -42,7 +42,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class MicroKernel {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
-    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     /** The tile shapes, as rows of A x vectors of B. */
     private static final String[] SHAPES = {"6x2", "12x2", "8x3"};
@@ -79,9 +78,9 @@ final class MicroKernel {
     private static void tile(int shape, int kc, float[] a, int aOff, float[] b, int bOff,
                              MemorySegment c, long cByte, long ldc, boolean add) {
         switch (shape) {
-            case 1 -> tile12x2(kc, a, aOff, b, bOff, c, cByte, ldc, add);
-            case 2 -> tile8x3(kc, a, aOff, b, bOff, c, cByte, ldc, add);
-            default -> tile6x2(kc, a, aOff, b, bOff, c, cByte, ldc, add);
+            case 1 -> Tiles.tile12x2(kc, a, aOff, b, bOff, c, cByte, ldc, add);
+            case 2 -> Tiles.tile8x3(kc, a, aOff, b, bOff, c, cByte, ldc, add);
+            default -> Tiles.tile6x2(kc, a, aOff, b, bOff, c, cByte, ldc, add);
         }
     }
 
@@ -105,12 +104,13 @@ final class MicroKernel {
     }
 
     /**
-     * Times every shape that fits the registers on packed panels that stay in L1/L2 (kc = 256,
-     * 8 A micro-panels per B micro-panel, like the driver's inner loops) and returns the fastest.
-     * Each shape runs ~40 ms first so that C2 has compiled it, then the best of 5 timed rounds counts.
+     * Times every shape that fits the registers the way the driver uses it (kc = 512, a block of
+     * 16 A micro-panels swept across each B micro-panel, so A comes from L2 and B streams from L2)
+     * and returns the fastest. Each shape runs for ~40 ms, long enough for C2 to compile it, and its
+     * best round counts.
      */
     private static int calibrate(int registers) {
-        int kc = 256;
+        int kc = 512;
         int best = 0;
         double bestRate = 0;
         for (int s = 0; s < SHAPES.length; s++) {
@@ -119,7 +119,7 @@ final class MicroKernel {
             }
             int mr = SHAPE_ROWS[s];
             int nr = SHAPE_VECTORS[s] * L;
-            int aPanels = 8;
+            int aPanels = 16;
             int bPanels = 4;
             float[] a = new float[aPanels * mr * kc];
             float[] b = new float[bPanels * nr * kc];
@@ -151,289 +151,300 @@ final class MicroKernel {
         return best;
     }
 
-    /** The 6 x 2·L tile: 12 accumulators, 2 loads of B and 6 broadcasts of A per step. */
-    private static void tile6x2(int kc, float[] a, int aOff, float[] b, int bOff,
-                                MemorySegment c, long cByte, long ldc, boolean add) {
-        final int nr = 2 * L;
-        FloatVector b0 = FloatVector.fromArray(F, b, bOff);
-        FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
-        FloatVector av;
-        av = FloatVector.broadcast(F, a[aOff]);
-        FloatVector c0_0 = av.mul(b0); FloatVector c0_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 1]);
-        FloatVector c1_0 = av.mul(b0); FloatVector c1_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 2]);
-        FloatVector c2_0 = av.mul(b0); FloatVector c2_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 3]);
-        FloatVector c3_0 = av.mul(b0); FloatVector c3_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 4]);
-        FloatVector c4_0 = av.mul(b0); FloatVector c4_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 5]);
-        FloatVector c5_0 = av.mul(b0); FloatVector c5_1 = av.mul(b1);
-        for (int p = 1; p < kc; p++) {
-            int bi = bOff + p * nr;
-            int ai = aOff + p * 6;
-            b0 = FloatVector.fromArray(F, b, bi);
-            b1 = FloatVector.fromArray(F, b, bi + 1 * L);
-            av = FloatVector.broadcast(F, a[ai]);
-            c0_0 = av.fma(b0, c0_0); c0_1 = av.fma(b1, c0_1);
-            av = FloatVector.broadcast(F, a[ai + 1]);
-            c1_0 = av.fma(b0, c1_0); c1_1 = av.fma(b1, c1_1);
-            av = FloatVector.broadcast(F, a[ai + 2]);
-            c2_0 = av.fma(b0, c2_0); c2_1 = av.fma(b1, c2_1);
-            av = FloatVector.broadcast(F, a[ai + 3]);
-            c3_0 = av.fma(b0, c3_0); c3_1 = av.fma(b1, c3_1);
-            av = FloatVector.broadcast(F, a[ai + 4]);
-            c4_0 = av.fma(b0, c4_0); c4_1 = av.fma(b1, c4_1);
-            av = FloatVector.broadcast(F, a[ai + 5]);
-            c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1);
-        }
-        long row = 4 * ldc;
-        long h = 4L * L;
-        if (add) {
-            c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
-            c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
-            c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
-            c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-            c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
-            c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-            c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
-            c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-            c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
-            c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-            c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
-            c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-        } else {
-            c0_0.intoMemorySegment(c, cByte, NATIVE);
-            c0_1.intoMemorySegment(c, cByte + h, NATIVE);
-            c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
-            c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-            c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
-            c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-            c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
-            c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-            c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
-            c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-            c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
-            c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-        }
-    }
+    /**
+     * The tile bodies, in a class of their own: calibration runs them while MicroKernel is still
+     * being initialized, and C2 compiles code of a class under initialization with initialization
+     * checks (the first calibration ran the chosen tile at a third of its speed for good).
+     */
+    private static final class Tiles {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        static final int L = F.length();
+        static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
-    /** The 12 x 2·L tile: 24 accumulators, 2 loads of B and 12 broadcasts of A per step. */
-    private static void tile12x2(int kc, float[] a, int aOff, float[] b, int bOff,
-                                MemorySegment c, long cByte, long ldc, boolean add) {
-        final int nr = 2 * L;
-        FloatVector b0 = FloatVector.fromArray(F, b, bOff);
-        FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
-        FloatVector av;
-        av = FloatVector.broadcast(F, a[aOff]);
-        FloatVector c0_0 = av.mul(b0); FloatVector c0_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 1]);
-        FloatVector c1_0 = av.mul(b0); FloatVector c1_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 2]);
-        FloatVector c2_0 = av.mul(b0); FloatVector c2_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 3]);
-        FloatVector c3_0 = av.mul(b0); FloatVector c3_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 4]);
-        FloatVector c4_0 = av.mul(b0); FloatVector c4_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 5]);
-        FloatVector c5_0 = av.mul(b0); FloatVector c5_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 6]);
-        FloatVector c6_0 = av.mul(b0); FloatVector c6_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 7]);
-        FloatVector c7_0 = av.mul(b0); FloatVector c7_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 8]);
-        FloatVector c8_0 = av.mul(b0); FloatVector c8_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 9]);
-        FloatVector c9_0 = av.mul(b0); FloatVector c9_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 10]);
-        FloatVector c10_0 = av.mul(b0); FloatVector c10_1 = av.mul(b1);
-        av = FloatVector.broadcast(F, a[aOff + 11]);
-        FloatVector c11_0 = av.mul(b0); FloatVector c11_1 = av.mul(b1);
-        for (int p = 1; p < kc; p++) {
-            int bi = bOff + p * nr;
-            int ai = aOff + p * 12;
-            b0 = FloatVector.fromArray(F, b, bi);
-            b1 = FloatVector.fromArray(F, b, bi + 1 * L);
-            av = FloatVector.broadcast(F, a[ai]);
-            c0_0 = av.fma(b0, c0_0); c0_1 = av.fma(b1, c0_1);
-            av = FloatVector.broadcast(F, a[ai + 1]);
-            c1_0 = av.fma(b0, c1_0); c1_1 = av.fma(b1, c1_1);
-            av = FloatVector.broadcast(F, a[ai + 2]);
-            c2_0 = av.fma(b0, c2_0); c2_1 = av.fma(b1, c2_1);
-            av = FloatVector.broadcast(F, a[ai + 3]);
-            c3_0 = av.fma(b0, c3_0); c3_1 = av.fma(b1, c3_1);
-            av = FloatVector.broadcast(F, a[ai + 4]);
-            c4_0 = av.fma(b0, c4_0); c4_1 = av.fma(b1, c4_1);
-            av = FloatVector.broadcast(F, a[ai + 5]);
-            c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1);
-            av = FloatVector.broadcast(F, a[ai + 6]);
-            c6_0 = av.fma(b0, c6_0); c6_1 = av.fma(b1, c6_1);
-            av = FloatVector.broadcast(F, a[ai + 7]);
-            c7_0 = av.fma(b0, c7_0); c7_1 = av.fma(b1, c7_1);
-            av = FloatVector.broadcast(F, a[ai + 8]);
-            c8_0 = av.fma(b0, c8_0); c8_1 = av.fma(b1, c8_1);
-            av = FloatVector.broadcast(F, a[ai + 9]);
-            c9_0 = av.fma(b0, c9_0); c9_1 = av.fma(b1, c9_1);
-            av = FloatVector.broadcast(F, a[ai + 10]);
-            c10_0 = av.fma(b0, c10_0); c10_1 = av.fma(b1, c10_1);
-            av = FloatVector.broadcast(F, a[ai + 11]);
-            c11_0 = av.fma(b0, c11_0); c11_1 = av.fma(b1, c11_1);
+        /** The 6 x 2·L tile: 12 accumulators, 2 loads of B and 6 broadcasts of A per step. */
+        static void tile6x2(int kc, float[] a, int aOff, float[] b, int bOff,
+                                    MemorySegment c, long cByte, long ldc, boolean add) {
+            final int nr = 2 * L;
+            FloatVector b0 = FloatVector.fromArray(F, b, bOff);
+            FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
+            FloatVector av;
+            av = FloatVector.broadcast(F, a[aOff]);
+            FloatVector c0_0 = av.mul(b0); FloatVector c0_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 1]);
+            FloatVector c1_0 = av.mul(b0); FloatVector c1_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 2]);
+            FloatVector c2_0 = av.mul(b0); FloatVector c2_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 3]);
+            FloatVector c3_0 = av.mul(b0); FloatVector c3_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 4]);
+            FloatVector c4_0 = av.mul(b0); FloatVector c4_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 5]);
+            FloatVector c5_0 = av.mul(b0); FloatVector c5_1 = av.mul(b1);
+            for (int p = 1; p < kc; p++) {
+                int bi = bOff + p * nr;
+                int ai = aOff + p * 6;
+                b0 = FloatVector.fromArray(F, b, bi);
+                b1 = FloatVector.fromArray(F, b, bi + 1 * L);
+                av = FloatVector.broadcast(F, a[ai]);
+                c0_0 = av.fma(b0, c0_0); c0_1 = av.fma(b1, c0_1);
+                av = FloatVector.broadcast(F, a[ai + 1]);
+                c1_0 = av.fma(b0, c1_0); c1_1 = av.fma(b1, c1_1);
+                av = FloatVector.broadcast(F, a[ai + 2]);
+                c2_0 = av.fma(b0, c2_0); c2_1 = av.fma(b1, c2_1);
+                av = FloatVector.broadcast(F, a[ai + 3]);
+                c3_0 = av.fma(b0, c3_0); c3_1 = av.fma(b1, c3_1);
+                av = FloatVector.broadcast(F, a[ai + 4]);
+                c4_0 = av.fma(b0, c4_0); c4_1 = av.fma(b1, c4_1);
+                av = FloatVector.broadcast(F, a[ai + 5]);
+                c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1);
+            }
+            long row = 4 * ldc;
+            long h = 4L * L;
+            if (add) {
+                c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
+                c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
+                c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
+                c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
+                c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
+                c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
+                c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
+                c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
+                c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
+                c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
+                c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
+                c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
+            } else {
+                c0_0.intoMemorySegment(c, cByte, NATIVE);
+                c0_1.intoMemorySegment(c, cByte + h, NATIVE);
+                c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
+                c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
+                c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
+                c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
+                c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
+                c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
+                c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
+                c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
+                c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
+                c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
+            }
         }
-        long row = 4 * ldc;
-        long h = 4L * L;
-        if (add) {
-            c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
-            c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
-            c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
-            c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-            c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
-            c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-            c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
-            c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-            c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
-            c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-            c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
-            c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-            c6_0.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row, NATIVE)).intoMemorySegment(c, cByte + 6 * row, NATIVE);
-            c6_1.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
-            c7_0.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row, NATIVE)).intoMemorySegment(c, cByte + 7 * row, NATIVE);
-            c7_1.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
-            c8_0.add(FloatVector.fromMemorySegment(F, c, cByte + 8 * row, NATIVE)).intoMemorySegment(c, cByte + 8 * row, NATIVE);
-            c8_1.add(FloatVector.fromMemorySegment(F, c, cByte + 8 * row + h, NATIVE)).intoMemorySegment(c, cByte + 8 * row + h, NATIVE);
-            c9_0.add(FloatVector.fromMemorySegment(F, c, cByte + 9 * row, NATIVE)).intoMemorySegment(c, cByte + 9 * row, NATIVE);
-            c9_1.add(FloatVector.fromMemorySegment(F, c, cByte + 9 * row + h, NATIVE)).intoMemorySegment(c, cByte + 9 * row + h, NATIVE);
-            c10_0.add(FloatVector.fromMemorySegment(F, c, cByte + 10 * row, NATIVE)).intoMemorySegment(c, cByte + 10 * row, NATIVE);
-            c10_1.add(FloatVector.fromMemorySegment(F, c, cByte + 10 * row + h, NATIVE)).intoMemorySegment(c, cByte + 10 * row + h, NATIVE);
-            c11_0.add(FloatVector.fromMemorySegment(F, c, cByte + 11 * row, NATIVE)).intoMemorySegment(c, cByte + 11 * row, NATIVE);
-            c11_1.add(FloatVector.fromMemorySegment(F, c, cByte + 11 * row + h, NATIVE)).intoMemorySegment(c, cByte + 11 * row + h, NATIVE);
-        } else {
-            c0_0.intoMemorySegment(c, cByte, NATIVE);
-            c0_1.intoMemorySegment(c, cByte + h, NATIVE);
-            c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
-            c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-            c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
-            c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-            c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
-            c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-            c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
-            c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-            c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
-            c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-            c6_0.intoMemorySegment(c, cByte + 6 * row, NATIVE);
-            c6_1.intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
-            c7_0.intoMemorySegment(c, cByte + 7 * row, NATIVE);
-            c7_1.intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
-            c8_0.intoMemorySegment(c, cByte + 8 * row, NATIVE);
-            c8_1.intoMemorySegment(c, cByte + 8 * row + h, NATIVE);
-            c9_0.intoMemorySegment(c, cByte + 9 * row, NATIVE);
-            c9_1.intoMemorySegment(c, cByte + 9 * row + h, NATIVE);
-            c10_0.intoMemorySegment(c, cByte + 10 * row, NATIVE);
-            c10_1.intoMemorySegment(c, cByte + 10 * row + h, NATIVE);
-            c11_0.intoMemorySegment(c, cByte + 11 * row, NATIVE);
-            c11_1.intoMemorySegment(c, cByte + 11 * row + h, NATIVE);
-        }
-    }
 
-    /** The 8 x 3·L tile: 24 accumulators, 3 loads of B and 8 broadcasts of A per step. */
-    private static void tile8x3(int kc, float[] a, int aOff, float[] b, int bOff,
-                                MemorySegment c, long cByte, long ldc, boolean add) {
-        final int nr = 3 * L;
-        FloatVector b0 = FloatVector.fromArray(F, b, bOff);
-        FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
-        FloatVector b2 = FloatVector.fromArray(F, b, bOff + 2 * L);
-        FloatVector av;
-        av = FloatVector.broadcast(F, a[aOff]);
-        FloatVector c0_0 = av.mul(b0); FloatVector c0_1 = av.mul(b1); FloatVector c0_2 = av.mul(b2);
-        av = FloatVector.broadcast(F, a[aOff + 1]);
-        FloatVector c1_0 = av.mul(b0); FloatVector c1_1 = av.mul(b1); FloatVector c1_2 = av.mul(b2);
-        av = FloatVector.broadcast(F, a[aOff + 2]);
-        FloatVector c2_0 = av.mul(b0); FloatVector c2_1 = av.mul(b1); FloatVector c2_2 = av.mul(b2);
-        av = FloatVector.broadcast(F, a[aOff + 3]);
-        FloatVector c3_0 = av.mul(b0); FloatVector c3_1 = av.mul(b1); FloatVector c3_2 = av.mul(b2);
-        av = FloatVector.broadcast(F, a[aOff + 4]);
-        FloatVector c4_0 = av.mul(b0); FloatVector c4_1 = av.mul(b1); FloatVector c4_2 = av.mul(b2);
-        av = FloatVector.broadcast(F, a[aOff + 5]);
-        FloatVector c5_0 = av.mul(b0); FloatVector c5_1 = av.mul(b1); FloatVector c5_2 = av.mul(b2);
-        av = FloatVector.broadcast(F, a[aOff + 6]);
-        FloatVector c6_0 = av.mul(b0); FloatVector c6_1 = av.mul(b1); FloatVector c6_2 = av.mul(b2);
-        av = FloatVector.broadcast(F, a[aOff + 7]);
-        FloatVector c7_0 = av.mul(b0); FloatVector c7_1 = av.mul(b1); FloatVector c7_2 = av.mul(b2);
-        for (int p = 1; p < kc; p++) {
-            int bi = bOff + p * nr;
-            int ai = aOff + p * 8;
-            b0 = FloatVector.fromArray(F, b, bi);
-            b1 = FloatVector.fromArray(F, b, bi + 1 * L);
-            b2 = FloatVector.fromArray(F, b, bi + 2 * L);
-            av = FloatVector.broadcast(F, a[ai]);
-            c0_0 = av.fma(b0, c0_0); c0_1 = av.fma(b1, c0_1); c0_2 = av.fma(b2, c0_2);
-            av = FloatVector.broadcast(F, a[ai + 1]);
-            c1_0 = av.fma(b0, c1_0); c1_1 = av.fma(b1, c1_1); c1_2 = av.fma(b2, c1_2);
-            av = FloatVector.broadcast(F, a[ai + 2]);
-            c2_0 = av.fma(b0, c2_0); c2_1 = av.fma(b1, c2_1); c2_2 = av.fma(b2, c2_2);
-            av = FloatVector.broadcast(F, a[ai + 3]);
-            c3_0 = av.fma(b0, c3_0); c3_1 = av.fma(b1, c3_1); c3_2 = av.fma(b2, c3_2);
-            av = FloatVector.broadcast(F, a[ai + 4]);
-            c4_0 = av.fma(b0, c4_0); c4_1 = av.fma(b1, c4_1); c4_2 = av.fma(b2, c4_2);
-            av = FloatVector.broadcast(F, a[ai + 5]);
-            c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1); c5_2 = av.fma(b2, c5_2);
-            av = FloatVector.broadcast(F, a[ai + 6]);
-            c6_0 = av.fma(b0, c6_0); c6_1 = av.fma(b1, c6_1); c6_2 = av.fma(b2, c6_2);
-            av = FloatVector.broadcast(F, a[ai + 7]);
-            c7_0 = av.fma(b0, c7_0); c7_1 = av.fma(b1, c7_1); c7_2 = av.fma(b2, c7_2);
+        /** The 12 x 2·L tile: 24 accumulators, 2 loads of B and 12 broadcasts of A per step. */
+        static void tile12x2(int kc, float[] a, int aOff, float[] b, int bOff,
+                                    MemorySegment c, long cByte, long ldc, boolean add) {
+            final int nr = 2 * L;
+            FloatVector b0 = FloatVector.fromArray(F, b, bOff);
+            FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
+            FloatVector av;
+            av = FloatVector.broadcast(F, a[aOff]);
+            FloatVector c0_0 = av.mul(b0); FloatVector c0_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 1]);
+            FloatVector c1_0 = av.mul(b0); FloatVector c1_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 2]);
+            FloatVector c2_0 = av.mul(b0); FloatVector c2_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 3]);
+            FloatVector c3_0 = av.mul(b0); FloatVector c3_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 4]);
+            FloatVector c4_0 = av.mul(b0); FloatVector c4_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 5]);
+            FloatVector c5_0 = av.mul(b0); FloatVector c5_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 6]);
+            FloatVector c6_0 = av.mul(b0); FloatVector c6_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 7]);
+            FloatVector c7_0 = av.mul(b0); FloatVector c7_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 8]);
+            FloatVector c8_0 = av.mul(b0); FloatVector c8_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 9]);
+            FloatVector c9_0 = av.mul(b0); FloatVector c9_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 10]);
+            FloatVector c10_0 = av.mul(b0); FloatVector c10_1 = av.mul(b1);
+            av = FloatVector.broadcast(F, a[aOff + 11]);
+            FloatVector c11_0 = av.mul(b0); FloatVector c11_1 = av.mul(b1);
+            for (int p = 1; p < kc; p++) {
+                int bi = bOff + p * nr;
+                int ai = aOff + p * 12;
+                b0 = FloatVector.fromArray(F, b, bi);
+                b1 = FloatVector.fromArray(F, b, bi + 1 * L);
+                av = FloatVector.broadcast(F, a[ai]);
+                c0_0 = av.fma(b0, c0_0); c0_1 = av.fma(b1, c0_1);
+                av = FloatVector.broadcast(F, a[ai + 1]);
+                c1_0 = av.fma(b0, c1_0); c1_1 = av.fma(b1, c1_1);
+                av = FloatVector.broadcast(F, a[ai + 2]);
+                c2_0 = av.fma(b0, c2_0); c2_1 = av.fma(b1, c2_1);
+                av = FloatVector.broadcast(F, a[ai + 3]);
+                c3_0 = av.fma(b0, c3_0); c3_1 = av.fma(b1, c3_1);
+                av = FloatVector.broadcast(F, a[ai + 4]);
+                c4_0 = av.fma(b0, c4_0); c4_1 = av.fma(b1, c4_1);
+                av = FloatVector.broadcast(F, a[ai + 5]);
+                c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1);
+                av = FloatVector.broadcast(F, a[ai + 6]);
+                c6_0 = av.fma(b0, c6_0); c6_1 = av.fma(b1, c6_1);
+                av = FloatVector.broadcast(F, a[ai + 7]);
+                c7_0 = av.fma(b0, c7_0); c7_1 = av.fma(b1, c7_1);
+                av = FloatVector.broadcast(F, a[ai + 8]);
+                c8_0 = av.fma(b0, c8_0); c8_1 = av.fma(b1, c8_1);
+                av = FloatVector.broadcast(F, a[ai + 9]);
+                c9_0 = av.fma(b0, c9_0); c9_1 = av.fma(b1, c9_1);
+                av = FloatVector.broadcast(F, a[ai + 10]);
+                c10_0 = av.fma(b0, c10_0); c10_1 = av.fma(b1, c10_1);
+                av = FloatVector.broadcast(F, a[ai + 11]);
+                c11_0 = av.fma(b0, c11_0); c11_1 = av.fma(b1, c11_1);
+            }
+            long row = 4 * ldc;
+            long h = 4L * L;
+            if (add) {
+                c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
+                c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
+                c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
+                c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
+                c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
+                c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
+                c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
+                c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
+                c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
+                c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
+                c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
+                c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
+                c6_0.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row, NATIVE)).intoMemorySegment(c, cByte + 6 * row, NATIVE);
+                c6_1.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
+                c7_0.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row, NATIVE)).intoMemorySegment(c, cByte + 7 * row, NATIVE);
+                c7_1.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
+                c8_0.add(FloatVector.fromMemorySegment(F, c, cByte + 8 * row, NATIVE)).intoMemorySegment(c, cByte + 8 * row, NATIVE);
+                c8_1.add(FloatVector.fromMemorySegment(F, c, cByte + 8 * row + h, NATIVE)).intoMemorySegment(c, cByte + 8 * row + h, NATIVE);
+                c9_0.add(FloatVector.fromMemorySegment(F, c, cByte + 9 * row, NATIVE)).intoMemorySegment(c, cByte + 9 * row, NATIVE);
+                c9_1.add(FloatVector.fromMemorySegment(F, c, cByte + 9 * row + h, NATIVE)).intoMemorySegment(c, cByte + 9 * row + h, NATIVE);
+                c10_0.add(FloatVector.fromMemorySegment(F, c, cByte + 10 * row, NATIVE)).intoMemorySegment(c, cByte + 10 * row, NATIVE);
+                c10_1.add(FloatVector.fromMemorySegment(F, c, cByte + 10 * row + h, NATIVE)).intoMemorySegment(c, cByte + 10 * row + h, NATIVE);
+                c11_0.add(FloatVector.fromMemorySegment(F, c, cByte + 11 * row, NATIVE)).intoMemorySegment(c, cByte + 11 * row, NATIVE);
+                c11_1.add(FloatVector.fromMemorySegment(F, c, cByte + 11 * row + h, NATIVE)).intoMemorySegment(c, cByte + 11 * row + h, NATIVE);
+            } else {
+                c0_0.intoMemorySegment(c, cByte, NATIVE);
+                c0_1.intoMemorySegment(c, cByte + h, NATIVE);
+                c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
+                c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
+                c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
+                c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
+                c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
+                c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
+                c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
+                c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
+                c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
+                c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
+                c6_0.intoMemorySegment(c, cByte + 6 * row, NATIVE);
+                c6_1.intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
+                c7_0.intoMemorySegment(c, cByte + 7 * row, NATIVE);
+                c7_1.intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
+                c8_0.intoMemorySegment(c, cByte + 8 * row, NATIVE);
+                c8_1.intoMemorySegment(c, cByte + 8 * row + h, NATIVE);
+                c9_0.intoMemorySegment(c, cByte + 9 * row, NATIVE);
+                c9_1.intoMemorySegment(c, cByte + 9 * row + h, NATIVE);
+                c10_0.intoMemorySegment(c, cByte + 10 * row, NATIVE);
+                c10_1.intoMemorySegment(c, cByte + 10 * row + h, NATIVE);
+                c11_0.intoMemorySegment(c, cByte + 11 * row, NATIVE);
+                c11_1.intoMemorySegment(c, cByte + 11 * row + h, NATIVE);
+            }
         }
-        long row = 4 * ldc;
-        long h = 4L * L;
-        if (add) {
-            c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
-            c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
-            c0_2.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 2 * h, NATIVE);
-            c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
-            c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-            c1_2.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + 2 * h, NATIVE);
-            c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
-            c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-            c2_2.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + 2 * h, NATIVE);
-            c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
-            c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-            c3_2.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + 2 * h, NATIVE);
-            c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
-            c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-            c4_2.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + 2 * h, NATIVE);
-            c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
-            c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-            c5_2.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + 2 * h, NATIVE);
-            c6_0.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row, NATIVE)).intoMemorySegment(c, cByte + 6 * row, NATIVE);
-            c6_1.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
-            c6_2.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + 2 * h, NATIVE);
-            c7_0.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row, NATIVE)).intoMemorySegment(c, cByte + 7 * row, NATIVE);
-            c7_1.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
-            c7_2.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + 2 * h, NATIVE);
-        } else {
-            c0_0.intoMemorySegment(c, cByte, NATIVE);
-            c0_1.intoMemorySegment(c, cByte + h, NATIVE);
-            c0_2.intoMemorySegment(c, cByte + 2 * h, NATIVE);
-            c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
-            c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-            c1_2.intoMemorySegment(c, cByte + 1 * row + 2 * h, NATIVE);
-            c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
-            c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-            c2_2.intoMemorySegment(c, cByte + 2 * row + 2 * h, NATIVE);
-            c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
-            c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-            c3_2.intoMemorySegment(c, cByte + 3 * row + 2 * h, NATIVE);
-            c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
-            c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-            c4_2.intoMemorySegment(c, cByte + 4 * row + 2 * h, NATIVE);
-            c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
-            c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-            c5_2.intoMemorySegment(c, cByte + 5 * row + 2 * h, NATIVE);
-            c6_0.intoMemorySegment(c, cByte + 6 * row, NATIVE);
-            c6_1.intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
-            c6_2.intoMemorySegment(c, cByte + 6 * row + 2 * h, NATIVE);
-            c7_0.intoMemorySegment(c, cByte + 7 * row, NATIVE);
-            c7_1.intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
-            c7_2.intoMemorySegment(c, cByte + 7 * row + 2 * h, NATIVE);
+
+        /** The 8 x 3·L tile: 24 accumulators, 3 loads of B and 8 broadcasts of A per step. */
+        static void tile8x3(int kc, float[] a, int aOff, float[] b, int bOff,
+                                    MemorySegment c, long cByte, long ldc, boolean add) {
+            final int nr = 3 * L;
+            FloatVector b0 = FloatVector.fromArray(F, b, bOff);
+            FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
+            FloatVector b2 = FloatVector.fromArray(F, b, bOff + 2 * L);
+            FloatVector av;
+            av = FloatVector.broadcast(F, a[aOff]);
+            FloatVector c0_0 = av.mul(b0); FloatVector c0_1 = av.mul(b1); FloatVector c0_2 = av.mul(b2);
+            av = FloatVector.broadcast(F, a[aOff + 1]);
+            FloatVector c1_0 = av.mul(b0); FloatVector c1_1 = av.mul(b1); FloatVector c1_2 = av.mul(b2);
+            av = FloatVector.broadcast(F, a[aOff + 2]);
+            FloatVector c2_0 = av.mul(b0); FloatVector c2_1 = av.mul(b1); FloatVector c2_2 = av.mul(b2);
+            av = FloatVector.broadcast(F, a[aOff + 3]);
+            FloatVector c3_0 = av.mul(b0); FloatVector c3_1 = av.mul(b1); FloatVector c3_2 = av.mul(b2);
+            av = FloatVector.broadcast(F, a[aOff + 4]);
+            FloatVector c4_0 = av.mul(b0); FloatVector c4_1 = av.mul(b1); FloatVector c4_2 = av.mul(b2);
+            av = FloatVector.broadcast(F, a[aOff + 5]);
+            FloatVector c5_0 = av.mul(b0); FloatVector c5_1 = av.mul(b1); FloatVector c5_2 = av.mul(b2);
+            av = FloatVector.broadcast(F, a[aOff + 6]);
+            FloatVector c6_0 = av.mul(b0); FloatVector c6_1 = av.mul(b1); FloatVector c6_2 = av.mul(b2);
+            av = FloatVector.broadcast(F, a[aOff + 7]);
+            FloatVector c7_0 = av.mul(b0); FloatVector c7_1 = av.mul(b1); FloatVector c7_2 = av.mul(b2);
+            for (int p = 1; p < kc; p++) {
+                int bi = bOff + p * nr;
+                int ai = aOff + p * 8;
+                b0 = FloatVector.fromArray(F, b, bi);
+                b1 = FloatVector.fromArray(F, b, bi + 1 * L);
+                b2 = FloatVector.fromArray(F, b, bi + 2 * L);
+                av = FloatVector.broadcast(F, a[ai]);
+                c0_0 = av.fma(b0, c0_0); c0_1 = av.fma(b1, c0_1); c0_2 = av.fma(b2, c0_2);
+                av = FloatVector.broadcast(F, a[ai + 1]);
+                c1_0 = av.fma(b0, c1_0); c1_1 = av.fma(b1, c1_1); c1_2 = av.fma(b2, c1_2);
+                av = FloatVector.broadcast(F, a[ai + 2]);
+                c2_0 = av.fma(b0, c2_0); c2_1 = av.fma(b1, c2_1); c2_2 = av.fma(b2, c2_2);
+                av = FloatVector.broadcast(F, a[ai + 3]);
+                c3_0 = av.fma(b0, c3_0); c3_1 = av.fma(b1, c3_1); c3_2 = av.fma(b2, c3_2);
+                av = FloatVector.broadcast(F, a[ai + 4]);
+                c4_0 = av.fma(b0, c4_0); c4_1 = av.fma(b1, c4_1); c4_2 = av.fma(b2, c4_2);
+                av = FloatVector.broadcast(F, a[ai + 5]);
+                c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1); c5_2 = av.fma(b2, c5_2);
+                av = FloatVector.broadcast(F, a[ai + 6]);
+                c6_0 = av.fma(b0, c6_0); c6_1 = av.fma(b1, c6_1); c6_2 = av.fma(b2, c6_2);
+                av = FloatVector.broadcast(F, a[ai + 7]);
+                c7_0 = av.fma(b0, c7_0); c7_1 = av.fma(b1, c7_1); c7_2 = av.fma(b2, c7_2);
+            }
+            long row = 4 * ldc;
+            long h = 4L * L;
+            if (add) {
+                c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
+                c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
+                c0_2.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 2 * h, NATIVE);
+                c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
+                c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
+                c1_2.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + 2 * h, NATIVE);
+                c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
+                c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
+                c2_2.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + 2 * h, NATIVE);
+                c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
+                c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
+                c3_2.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + 2 * h, NATIVE);
+                c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
+                c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
+                c4_2.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + 2 * h, NATIVE);
+                c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
+                c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
+                c5_2.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + 2 * h, NATIVE);
+                c6_0.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row, NATIVE)).intoMemorySegment(c, cByte + 6 * row, NATIVE);
+                c6_1.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
+                c6_2.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + 2 * h, NATIVE);
+                c7_0.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row, NATIVE)).intoMemorySegment(c, cByte + 7 * row, NATIVE);
+                c7_1.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
+                c7_2.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + 2 * h, NATIVE);
+            } else {
+                c0_0.intoMemorySegment(c, cByte, NATIVE);
+                c0_1.intoMemorySegment(c, cByte + h, NATIVE);
+                c0_2.intoMemorySegment(c, cByte + 2 * h, NATIVE);
+                c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
+                c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
+                c1_2.intoMemorySegment(c, cByte + 1 * row + 2 * h, NATIVE);
+                c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
+                c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
+                c2_2.intoMemorySegment(c, cByte + 2 * row + 2 * h, NATIVE);
+                c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
+                c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
+                c3_2.intoMemorySegment(c, cByte + 3 * row + 2 * h, NATIVE);
+                c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
+                c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
+                c4_2.intoMemorySegment(c, cByte + 4 * row + 2 * h, NATIVE);
+                c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
+                c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
+                c5_2.intoMemorySegment(c, cByte + 5 * row + 2 * h, NATIVE);
+                c6_0.intoMemorySegment(c, cByte + 6 * row, NATIVE);
+                c6_1.intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
+                c6_2.intoMemorySegment(c, cByte + 6 * row + 2 * h, NATIVE);
+                c7_0.intoMemorySegment(c, cByte + 7 * row, NATIVE);
+                c7_1.intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
+                c7_2.intoMemorySegment(c, cByte + 7 * row + 2 * h, NATIVE);
+            }
         }
     }
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# lora4j against PyTorch (+ PEFT) on a host without a JDK or Maven: the 16-core Intel check of
+# issue 12 (docs/benchmarks.md, "Many cores"). Everything it needs sits in one folder made by
+# tools/device-pack.sh: a jlinked Java 25 runtime (jdk/), lora4j's jars (lib/), this script and the
+# Python benchmark files. The host needs python3 with torch, transformers and peft.
+#
+# Usage: DIR/device-bench.sh OUT_DIR [THREADS...]      (default threads: 1 4 16)
+#   Writes OUT_DIR/env.txt (lscpu, versions), OUT_DIR/gemm.jsonl (F32 GEMM 2048³, lora4j per
+#   register tile and torch.matmul per thread count), OUT_DIR/train.jsonl (LoRA training step:
+#   hidden 512, 8 layers, 4x256 tokens, r=8 on q,v; lora4j and PEFT per thread count) and
+#   OUT_DIR/summary.md (the tables). BENCH_QUICK=1 runs fewer repetitions (for a dry run).
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:?usage: device-bench.sh OUT_DIR [THREADS...]}"
+shift
+threads=("$@")
+[[ ${#threads[@]} -eq 0 ]] && threads=(1 4 16)
+mkdir -p "$out"
+java="$here/jdk/bin/java"
+py="${PY:-python3}"
+cp="$here/lib/*"
+jit="-XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.lora4j.kernels.VecMath::* -XX:CompileCommand=inline,dev.lora4j.kernels.Erf::* -XX:CompileCommand=inline,dev.lora4j.kernels.Vec::*"
+jvm=(--add-modules jdk.incubator.vector $jit)
+if [[ -n "${BENCH_QUICK:-}" ]]; then g_reps=3 g_warm=1 t_warm=1 t_reps=2; else g_reps=7 g_warm=3 t_warm=2 t_reps=3; fi
+export PYTHONUNBUFFERED=1
+
+{
+  date -u; echo; lscpu; echo; nproc
+  "$java" -version 2>&1
+  "$py" -c 'import sys, torch; print("python", sys.version.split()[0], "torch", torch.__version__, "threads", torch.get_num_threads()); print(torch.__config__.parallel_info()); print(torch.__config__.show())'
+  "$py" -c 'import transformers, peft; print("transformers", transformers.__version__, "peft", peft.__version__)'
+  "$java" "${jvm[@]}" -cp "$cp" -Dlora4j.threads=1 -XshowSettings:properties -version 2>&1 | grep -E 'java.vm.version|os.arch'
+} > "$out/env.txt" 2>&1
+echo "env done" >&2
+
+# 1. F32 GEMM 2048³ (forward form y = x·Wᵀ), lora4j with its default tile, then torch, per thread count.
+for t in "${threads[@]}"; do
+  "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads="$t" -cp "$cp" dev.lora4j.bench.MatmulGflops \
+    --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>/dev/null >> "$out/gemm.jsonl"
+  "$py" "$here/torch_matmul.py" --threads "$t" --shapes 2048x2048x2048 --reps "$g_reps" --warmup "$g_warm" >> "$out/gemm.jsonl"
+  echo "gemm $t threads done" >&2
+done
+# Every register tile on one thread (which shape suits this core), and what calibration picks.
+for tile in 6x2 12x2 8x3 calibrate; do
+  "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads=1 -Dlora4j.gemm.tile="$tile" -cp "$cp" dev.lora4j.bench.MatmulGflops \
+    --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>/dev/null \
+    | sed "s/^{/{\"requested_tile\": \"$tile\", /" >> "$out/tiles.jsonl"
+done
+echo "tiles done" >&2
+
+# 2. LoRA training step, F32 checkpoint written by transformers from a fixed seed.
+model="$out/model-f32"
+"$py" "$here/make_bench_model.py" "$model" --dtype float32 > /dev/null 2>&1 || echo "make_bench_model failed" >&2
+for t in "${threads[@]}"; do
+  "$java" "${jvm[@]}" -XX:+UseParallelGC -Xmx352m -Dlora4j.threads="$t" -cp "$cp" dev.lora4j.bench.LoraTrainStep \
+    "$model" --warmup "$t_warm" --reps "$t_reps" 2>/dev/null >> "$out/train.jsonl"
+  "$py" "$here/peft_train_step.py" "$model" --threads "$t" --warmup "$t_warm" --reps "$t_reps" 2>/dev/null >> "$out/train.jsonl"
+  echo "train $t threads done" >&2
+done
+rm -rf "$model"
+
+"$py" - "$out" > "$out/summary.md" <<'PYEOF'
+import json, sys, os
+out = sys.argv[1]
+def rows(name):
+    p = os.path.join(out, name)
+    return [json.loads(l) for l in open(p) if l.strip().startswith("{")] if os.path.exists(p) else []
+g = rows("gemm.jsonl")
+print("| threads | lora4j GFLOP/s | PyTorch GFLOP/s | lora4j / PyTorch |\n|---:|---:|---:|---:|")
+for t in sorted({r["threads"] for r in g}):
+    l = [r for r in g if r["threads"] == t and r["side"] == "lora4j"]
+    p = [r for r in g if r["threads"] == t and r["side"] == "torch"]
+    if l and p:
+        print(f"| {t} | {l[0]['median_gflops']:.1f} | {p[0]['median_gflops']:.1f} | {l[0]['median_gflops'] / p[0]['median_gflops']:.2f}x |")
+print("\n| requested tile | tile used | lora4j GFLOP/s, 1 thread |\n|---|---|---:|")
+for r in rows("tiles.jsonl"):
+    print(f"| {r['requested_tile']} | {r['tile']} | {r['median_gflops']:.1f} |")
+tr = rows("train.jsonl")
+print("\n| threads | lora4j step s | PEFT step s | lora4j / PEFT |\n|---:|---:|---:|---:|")
+for t in sorted({r["threads"] for r in tr}):
+    l = [r for r in tr if r["threads"] == t and r["side"] == "lora4j"]
+    p = [r for r in tr if r["threads"] == t and r["side"] == "peft"]
+    if l and p:
+        print(f"| {t} | {l[0]['median_s']:.3f} | {p[0]['median_s']:.3f} | {l[0]['median_s'] / p[0]['median_s']:.2f}x |")
+PYEOF
+cat "$out/summary.md"
