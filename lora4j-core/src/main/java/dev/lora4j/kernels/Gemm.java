@@ -2,6 +2,9 @@ package dev.lora4j.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The blocked, packed, multithreaded product C[m,n] (+)= A[m,k] · B[k,n] on strided views.
@@ -27,7 +30,7 @@ import java.lang.foreign.ValueLayout;
  *       together, into panels every thread then reads (B stays in L3, A blocks in L2);</li>
  *   <li>each thread walks its share in blocks of MC rows of packed A (MC x KC floats, 384 KiB,
  *       L2-resident), sweeping its B micro-panels across each block; the innermost loop hands each
- *       MR x NR tile to {@link MicroKernel}.</li>
+ *       MR x NR tile to {@link MicroKernel}, then adds (or stores) the tile into C.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -56,6 +59,9 @@ final class Gemm {
      */
     private static final int FLOPS_PER_FLOAT_READ = 20;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final VectorSpecies<Float> F = MicroKernel.F;
+    private static final int L = MicroKernel.L;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     private Gemm() {}
 
@@ -169,11 +175,10 @@ final class Gemm {
         }
     }
 
-    /** One task's buffers: a read scratch for packing, and a tile for ragged edges. */
+    /** One task's buffers: a read scratch for packing, and the tile the micro-kernel writes. */
     private static final class Worker {
         final GemmPacking.Scratch scratch;
-        final float[] edge = new float[MR * NR];
-        final MemorySegment edgeTile = MemorySegment.ofArray(edge);
+        final float[] tile = new float[MR * NR];
 
         Worker(GemmPacking.Scratch scratch) {
             this.scratch = scratch;
@@ -206,12 +211,15 @@ final class Gemm {
                     for (int rp = rb; rp < rbEnd; rp++) {
                         int row = rp * MR;
                         int rows = Math.min(MR, s.mc - row);
-                        int aOff = row * kc;
-                        if (rows == MR && cols == NR && unitColumns) {
+                        MicroKernel.tile(kc, s.aPack, row * kc, s.bPack, bOff, tile);
+                        if (cols == NR && unitColumns) {
                             long at = 4 * c.index(s.i0 + row, s.j0 + col);
-                            MicroKernel.tile(kc, s.aPack, aOff, s.bPack, bOff, c.data(), at, c.rowStride(), s.add);
+                            if (s.add) {
+                                addTile(c.data(), at, c.rowStride(), rows);
+                            } else {
+                                storeTile(c.data(), at, c.rowStride(), rows);
+                            }
                         } else {
-                            MicroKernel.tile(kc, s.aPack, aOff, s.bPack, bOff, edgeTile, 0, NR, false);
                             scatterEdge(c, s.i0 + row, s.j0 + col, rows, cols, s.add);
                         }
                     }
@@ -219,13 +227,32 @@ final class Gemm {
             }
         }
 
-        /** Adds (or stores) the valid rows x cols corner of the edge tile into C: C + slice sum, as in the kernel. */
+        /** C += the first {@code rows} rows of the tile (C at byte {@code cByte}, rows {@code ldc} floats apart). */
+        private void addTile(MemorySegment seg, long cByte, long ldc, int rows) {
+            for (int r = 0; r < rows; r++) {
+                long at = cByte + 4 * r * ldc;
+                for (int v = 0; v < NR; v += L) {
+                    FloatVector.fromArray(F, tile, r * NR + v)
+                            .add(FloatVector.fromMemorySegment(F, seg, at + 4L * v, NATIVE))
+                            .intoMemorySegment(seg, at + 4L * v, NATIVE);
+                }
+            }
+        }
+
+        /** C = the first {@code rows} rows of the tile. */
+        private void storeTile(MemorySegment seg, long cByte, long ldc, int rows) {
+            for (int r = 0; r < rows; r++) {
+                MemorySegment.copy(tile, r * NR, seg, F32, cByte + 4 * r * ldc, NR);
+            }
+        }
+
+        /** Adds (or stores) the valid rows x cols corner of the tile into C, element by element. */
         private void scatterEdge(GemmOperand c, int i0, int jStart, int rows, int cols, boolean add) {
             MemorySegment seg = c.data();
             for (int r = 0; r < rows; r++) {
                 for (int j = 0; j < cols; j++) {
                     long idx = c.index(i0 + r, jStart + j);
-                    float v = edge[r * NR + j];
+                    float v = tile[r * NR + j];
                     seg.setAtIndex(F32, idx, add ? seg.getAtIndex(F32, idx) + v : v);
                 }
             }

@@ -1,12 +1,11 @@
 package dev.lora4j.kernels;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register tile at the heart of the GEMM: C[MR x NR] (+)= Apanel[MR x kc] · Bpanel[kc x NR], kc >= 1.
+ * The register tile at the heart of the GEMM: T[MR x NR] = Apanel[MR x kc] · Bpanel[kc x NR], kc >= 1,
+ * for one slice of the reduction; the driver ({@link Gemm}) adds T to C.
  *
  * <p>Each reduction step loads NR/L vectors of B, broadcasts MR values of A, and does MR·NR/L fused
  * multiply-adds into accumulators that stay in vector registers for the whole slice. The shape is
@@ -27,17 +26,19 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>8 floats or fewer (AVX2 and SSE have 16 registers): 6 x 2 vectors, 12 + 2 + 1 = 15.</li>
  * </ul>
  * The system property {@code lora4j.gemm.tile} (6x2, 12x2, 8x3) forces a shape, and
- * {@code lora4j.gemm.tile=calibrate} times every shape that fits the registers on panels in cache
- * at first use and keeps the fastest. The shape never changes results: every element of C is the
- * same chain of fused multiply-adds over the reduction steps in order, whatever tile computes it.
+ * {@code lora4j.gemm.tile=calibrate} times every shape that fits the registers at first use and
+ * keeps the fastest. The shape never changes results: every element of T is the same chain of
+ * fused multiply-adds over the slice's steps in order, whatever tile computes it.
  *
- * <p>Each tile is one method with its accumulators as locals, and everything (first step, loop,
- * write-back) stays inside it: C2 keeps vectors in registers only while they do not cross a call it
- * might not inline, or a merge of two branches. For the same reason the first step initializes the
- * accumulators with a multiply instead of starting from zero vectors: C2 fails to keep
- * zero-initialized loop-carried vectors in registers (it materializes some as heap objects every
- * iteration, a 4-5x slowdown); peeling avoids it. Both panels are plain float[]s read with unit
- * stride from an index affine in the loop counter, so the bounds checks are hoisted out of the loop.
+ * <p>Each tile is one method with its accumulators as locals: C2 keeps vectors in registers only
+ * while they do not cross a call it might not inline, or a merge of two branches. The first step
+ * initializes the accumulators with a multiply instead of starting from zero vectors: C2 fails to
+ * keep zero-initialized loop-carried vectors in registers (it materializes some as heap objects
+ * every iteration, a 4-5x slowdown); peeling avoids it. The tile goes to a plain float[] rather than
+ * into C: with C's write-back (a MemorySegment, added or stored) inside, the 24-accumulator method
+ * grew past what C2 would finish inlining in some runs, and then boxed every vector (570 MB of
+ * garbage per training step). Both panels are plain float[]s read with unit stride from an index
+ * affine in the loop counter, so the bounds checks are hoisted out of the loop.
  */
 final class MicroKernel {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -47,10 +48,6 @@ final class MicroKernel {
     private static final String[] SHAPES = {"6x2", "12x2", "8x3"};
     private static final int[] SHAPE_ROWS = {6, 12, 8};
     private static final int[] SHAPE_VECTORS = {2, 2, 3};
-    /** Vector registers a shape needs: accumulators, B vectors, one broadcast. */
-    private static int registersOf(int shape) {
-        return SHAPE_ROWS[shape] * SHAPE_VECTORS[shape] + SHAPE_VECTORS[shape] + 1;
-    }
 
     /** Index into SHAPES of the shape in use; a constant to the JIT, so the dispatch folds away. */
     static final int SHAPE = chooseShape(System.getProperty("lora4j.gemm.tile", "auto"));
@@ -65,23 +62,24 @@ final class MicroKernel {
     }
 
     /**
-     * Computes the full MR x NR tile from the panels at {@code aOff} / {@code bOff} (kc steps each)
-     * and writes it to C: element (r, c) at byte {@code cByte + 4*(r*ldc + c)} of {@code c}, which
-     * must have unit column stride. {@code add} adds the tile to what C holds; otherwise C is
-     * overwritten.
+     * Computes the MR x NR tile of the panels at {@code aOff} / {@code bOff} (kc steps each) into
+     * {@code t} (row r at {@code t[r * NR]}).
      */
-    static void tile(int kc, float[] a, int aOff, float[] b, int bOff,
-                     MemorySegment c, long cByte, long ldc, boolean add) {
-        tile(SHAPE, kc, a, aOff, b, bOff, c, cByte, ldc, add);
+    static void tile(int kc, float[] a, int aOff, float[] b, int bOff, float[] t) {
+        tile(SHAPE, kc, a, aOff, b, bOff, t);
     }
 
-    private static void tile(int shape, int kc, float[] a, int aOff, float[] b, int bOff,
-                             MemorySegment c, long cByte, long ldc, boolean add) {
+    private static void tile(int shape, int kc, float[] a, int aOff, float[] b, int bOff, float[] t) {
         switch (shape) {
-            case 1 -> Tiles.tile12x2(kc, a, aOff, b, bOff, c, cByte, ldc, add);
-            case 2 -> Tiles.tile8x3(kc, a, aOff, b, bOff, c, cByte, ldc, add);
-            default -> Tiles.tile6x2(kc, a, aOff, b, bOff, c, cByte, ldc, add);
+            case 1 -> Tiles.tile12x2(kc, a, aOff, b, bOff, t);
+            case 2 -> Tiles.tile8x3(kc, a, aOff, b, bOff, t);
+            default -> Tiles.tile6x2(kc, a, aOff, b, bOff, t);
         }
+    }
+
+    /** Vector registers a shape needs: accumulators, B vectors, one broadcast. */
+    private static int registersOf(int shape) {
+        return SHAPE_ROWS[shape] * SHAPE_VECTORS[shape] + SHAPE_VECTORS[shape] + 1;
     }
 
     private static int chooseShape(String requested) {
@@ -129,8 +127,7 @@ final class MicroKernel {
             for (int i = 0; i < b.length; i++) {
                 b[i] = (i % 5) * 0.25f;
             }
-            MemorySegment c = MemorySegment.ofArray(new float[aPanels * mr * bPanels * nr]);
-            long ldc = (long) bPanels * nr;
+            float[] t = new float[mr * nr];
             double flopsPerRound = 2.0 * aPanels * mr * bPanels * nr * kc;
             double rate = 0;
             long warmEnd = System.nanoTime() + 40_000_000L;
@@ -138,7 +135,7 @@ final class MicroKernel {
                 long t0 = System.nanoTime();
                 for (int q = 0; q < bPanels; q++) {
                     for (int r = 0; r < aPanels; r++) {
-                        tile(s, kc, a, r * mr * kc, b, q * nr * kc, c, 4 * ((long) r * mr * ldc + (long) q * nr), ldc, true);
+                        tile(s, kc, a, r * mr * kc, b, q * nr * kc, t);
                     }
                 }
                 rate = Math.max(rate, flopsPerRound / Math.max(1, System.nanoTime() - t0));
@@ -159,11 +156,9 @@ final class MicroKernel {
     private static final class Tiles {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
         static final int L = F.length();
-        static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
-        /** The 6 x 2·L tile: 12 accumulators, 2 loads of B and 6 broadcasts of A per step. */
-        static void tile6x2(int kc, float[] a, int aOff, float[] b, int bOff,
-                                    MemorySegment c, long cByte, long ldc, boolean add) {
+        /** 6 x 2 vectors: 12 accumulators, 2 loads of B and 6 broadcasts of A per step. */
+        static void tile6x2(int kc, float[] a, int aOff, float[] b, int bOff, float[] t) {
             final int nr = 2 * L;
             FloatVector b0 = FloatVector.fromArray(F, b, bOff);
             FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
@@ -198,40 +193,16 @@ final class MicroKernel {
                 av = FloatVector.broadcast(F, a[ai + 5]);
                 c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1);
             }
-            long row = 4 * ldc;
-            long h = 4L * L;
-            if (add) {
-                c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
-                c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
-                c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
-                c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-                c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
-                c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-                c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
-                c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-                c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
-                c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-                c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
-                c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-            } else {
-                c0_0.intoMemorySegment(c, cByte, NATIVE);
-                c0_1.intoMemorySegment(c, cByte + h, NATIVE);
-                c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
-                c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-                c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
-                c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-                c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
-                c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-                c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
-                c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-                c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
-                c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-            }
+            c0_0.intoArray(t, 0 * nr); c0_1.intoArray(t, 0 * nr + 1 * L);
+            c1_0.intoArray(t, 1 * nr); c1_1.intoArray(t, 1 * nr + 1 * L);
+            c2_0.intoArray(t, 2 * nr); c2_1.intoArray(t, 2 * nr + 1 * L);
+            c3_0.intoArray(t, 3 * nr); c3_1.intoArray(t, 3 * nr + 1 * L);
+            c4_0.intoArray(t, 4 * nr); c4_1.intoArray(t, 4 * nr + 1 * L);
+            c5_0.intoArray(t, 5 * nr); c5_1.intoArray(t, 5 * nr + 1 * L);
         }
 
-        /** The 12 x 2·L tile: 24 accumulators, 2 loads of B and 12 broadcasts of A per step. */
-        static void tile12x2(int kc, float[] a, int aOff, float[] b, int bOff,
-                                    MemorySegment c, long cByte, long ldc, boolean add) {
+        /** 12 x 2 vectors: 24 accumulators, 2 loads of B and 12 broadcasts of A per step. */
+        static void tile12x2(int kc, float[] a, int aOff, float[] b, int bOff, float[] t) {
             final int nr = 2 * L;
             FloatVector b0 = FloatVector.fromArray(F, b, bOff);
             FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
@@ -290,64 +261,22 @@ final class MicroKernel {
                 av = FloatVector.broadcast(F, a[ai + 11]);
                 c11_0 = av.fma(b0, c11_0); c11_1 = av.fma(b1, c11_1);
             }
-            long row = 4 * ldc;
-            long h = 4L * L;
-            if (add) {
-                c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
-                c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
-                c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
-                c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-                c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
-                c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-                c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
-                c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-                c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
-                c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-                c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
-                c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-                c6_0.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row, NATIVE)).intoMemorySegment(c, cByte + 6 * row, NATIVE);
-                c6_1.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
-                c7_0.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row, NATIVE)).intoMemorySegment(c, cByte + 7 * row, NATIVE);
-                c7_1.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
-                c8_0.add(FloatVector.fromMemorySegment(F, c, cByte + 8 * row, NATIVE)).intoMemorySegment(c, cByte + 8 * row, NATIVE);
-                c8_1.add(FloatVector.fromMemorySegment(F, c, cByte + 8 * row + h, NATIVE)).intoMemorySegment(c, cByte + 8 * row + h, NATIVE);
-                c9_0.add(FloatVector.fromMemorySegment(F, c, cByte + 9 * row, NATIVE)).intoMemorySegment(c, cByte + 9 * row, NATIVE);
-                c9_1.add(FloatVector.fromMemorySegment(F, c, cByte + 9 * row + h, NATIVE)).intoMemorySegment(c, cByte + 9 * row + h, NATIVE);
-                c10_0.add(FloatVector.fromMemorySegment(F, c, cByte + 10 * row, NATIVE)).intoMemorySegment(c, cByte + 10 * row, NATIVE);
-                c10_1.add(FloatVector.fromMemorySegment(F, c, cByte + 10 * row + h, NATIVE)).intoMemorySegment(c, cByte + 10 * row + h, NATIVE);
-                c11_0.add(FloatVector.fromMemorySegment(F, c, cByte + 11 * row, NATIVE)).intoMemorySegment(c, cByte + 11 * row, NATIVE);
-                c11_1.add(FloatVector.fromMemorySegment(F, c, cByte + 11 * row + h, NATIVE)).intoMemorySegment(c, cByte + 11 * row + h, NATIVE);
-            } else {
-                c0_0.intoMemorySegment(c, cByte, NATIVE);
-                c0_1.intoMemorySegment(c, cByte + h, NATIVE);
-                c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
-                c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-                c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
-                c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-                c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
-                c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-                c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
-                c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-                c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
-                c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-                c6_0.intoMemorySegment(c, cByte + 6 * row, NATIVE);
-                c6_1.intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
-                c7_0.intoMemorySegment(c, cByte + 7 * row, NATIVE);
-                c7_1.intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
-                c8_0.intoMemorySegment(c, cByte + 8 * row, NATIVE);
-                c8_1.intoMemorySegment(c, cByte + 8 * row + h, NATIVE);
-                c9_0.intoMemorySegment(c, cByte + 9 * row, NATIVE);
-                c9_1.intoMemorySegment(c, cByte + 9 * row + h, NATIVE);
-                c10_0.intoMemorySegment(c, cByte + 10 * row, NATIVE);
-                c10_1.intoMemorySegment(c, cByte + 10 * row + h, NATIVE);
-                c11_0.intoMemorySegment(c, cByte + 11 * row, NATIVE);
-                c11_1.intoMemorySegment(c, cByte + 11 * row + h, NATIVE);
-            }
+            c0_0.intoArray(t, 0 * nr); c0_1.intoArray(t, 0 * nr + 1 * L);
+            c1_0.intoArray(t, 1 * nr); c1_1.intoArray(t, 1 * nr + 1 * L);
+            c2_0.intoArray(t, 2 * nr); c2_1.intoArray(t, 2 * nr + 1 * L);
+            c3_0.intoArray(t, 3 * nr); c3_1.intoArray(t, 3 * nr + 1 * L);
+            c4_0.intoArray(t, 4 * nr); c4_1.intoArray(t, 4 * nr + 1 * L);
+            c5_0.intoArray(t, 5 * nr); c5_1.intoArray(t, 5 * nr + 1 * L);
+            c6_0.intoArray(t, 6 * nr); c6_1.intoArray(t, 6 * nr + 1 * L);
+            c7_0.intoArray(t, 7 * nr); c7_1.intoArray(t, 7 * nr + 1 * L);
+            c8_0.intoArray(t, 8 * nr); c8_1.intoArray(t, 8 * nr + 1 * L);
+            c9_0.intoArray(t, 9 * nr); c9_1.intoArray(t, 9 * nr + 1 * L);
+            c10_0.intoArray(t, 10 * nr); c10_1.intoArray(t, 10 * nr + 1 * L);
+            c11_0.intoArray(t, 11 * nr); c11_1.intoArray(t, 11 * nr + 1 * L);
         }
 
-        /** The 8 x 3·L tile: 24 accumulators, 3 loads of B and 8 broadcasts of A per step. */
-        static void tile8x3(int kc, float[] a, int aOff, float[] b, int bOff,
-                                    MemorySegment c, long cByte, long ldc, boolean add) {
+        /** 8 x 3 vectors: 24 accumulators, 3 loads of B and 8 broadcasts of A per step. */
+        static void tile8x3(int kc, float[] a, int aOff, float[] b, int bOff, float[] t) {
             final int nr = 3 * L;
             FloatVector b0 = FloatVector.fromArray(F, b, bOff);
             FloatVector b1 = FloatVector.fromArray(F, b, bOff + 1 * L);
@@ -392,59 +321,14 @@ final class MicroKernel {
                 av = FloatVector.broadcast(F, a[ai + 7]);
                 c7_0 = av.fma(b0, c7_0); c7_1 = av.fma(b1, c7_1); c7_2 = av.fma(b2, c7_2);
             }
-            long row = 4 * ldc;
-            long h = 4L * L;
-            if (add) {
-                c0_0.add(FloatVector.fromMemorySegment(F, c, cByte, NATIVE)).intoMemorySegment(c, cByte, NATIVE);
-                c0_1.add(FloatVector.fromMemorySegment(F, c, cByte + h, NATIVE)).intoMemorySegment(c, cByte + h, NATIVE);
-                c0_2.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 2 * h, NATIVE);
-                c1_0.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row, NATIVE)).intoMemorySegment(c, cByte + 1 * row, NATIVE);
-                c1_1.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-                c1_2.add(FloatVector.fromMemorySegment(F, c, cByte + 1 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 1 * row + 2 * h, NATIVE);
-                c2_0.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row, NATIVE)).intoMemorySegment(c, cByte + 2 * row, NATIVE);
-                c2_1.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-                c2_2.add(FloatVector.fromMemorySegment(F, c, cByte + 2 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 2 * row + 2 * h, NATIVE);
-                c3_0.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row, NATIVE)).intoMemorySegment(c, cByte + 3 * row, NATIVE);
-                c3_1.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-                c3_2.add(FloatVector.fromMemorySegment(F, c, cByte + 3 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 3 * row + 2 * h, NATIVE);
-                c4_0.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row, NATIVE)).intoMemorySegment(c, cByte + 4 * row, NATIVE);
-                c4_1.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-                c4_2.add(FloatVector.fromMemorySegment(F, c, cByte + 4 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 4 * row + 2 * h, NATIVE);
-                c5_0.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row, NATIVE)).intoMemorySegment(c, cByte + 5 * row, NATIVE);
-                c5_1.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-                c5_2.add(FloatVector.fromMemorySegment(F, c, cByte + 5 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 5 * row + 2 * h, NATIVE);
-                c6_0.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row, NATIVE)).intoMemorySegment(c, cByte + 6 * row, NATIVE);
-                c6_1.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
-                c6_2.add(FloatVector.fromMemorySegment(F, c, cByte + 6 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 6 * row + 2 * h, NATIVE);
-                c7_0.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row, NATIVE)).intoMemorySegment(c, cByte + 7 * row, NATIVE);
-                c7_1.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
-                c7_2.add(FloatVector.fromMemorySegment(F, c, cByte + 7 * row + 2 * h, NATIVE)).intoMemorySegment(c, cByte + 7 * row + 2 * h, NATIVE);
-            } else {
-                c0_0.intoMemorySegment(c, cByte, NATIVE);
-                c0_1.intoMemorySegment(c, cByte + h, NATIVE);
-                c0_2.intoMemorySegment(c, cByte + 2 * h, NATIVE);
-                c1_0.intoMemorySegment(c, cByte + 1 * row, NATIVE);
-                c1_1.intoMemorySegment(c, cByte + 1 * row + h, NATIVE);
-                c1_2.intoMemorySegment(c, cByte + 1 * row + 2 * h, NATIVE);
-                c2_0.intoMemorySegment(c, cByte + 2 * row, NATIVE);
-                c2_1.intoMemorySegment(c, cByte + 2 * row + h, NATIVE);
-                c2_2.intoMemorySegment(c, cByte + 2 * row + 2 * h, NATIVE);
-                c3_0.intoMemorySegment(c, cByte + 3 * row, NATIVE);
-                c3_1.intoMemorySegment(c, cByte + 3 * row + h, NATIVE);
-                c3_2.intoMemorySegment(c, cByte + 3 * row + 2 * h, NATIVE);
-                c4_0.intoMemorySegment(c, cByte + 4 * row, NATIVE);
-                c4_1.intoMemorySegment(c, cByte + 4 * row + h, NATIVE);
-                c4_2.intoMemorySegment(c, cByte + 4 * row + 2 * h, NATIVE);
-                c5_0.intoMemorySegment(c, cByte + 5 * row, NATIVE);
-                c5_1.intoMemorySegment(c, cByte + 5 * row + h, NATIVE);
-                c5_2.intoMemorySegment(c, cByte + 5 * row + 2 * h, NATIVE);
-                c6_0.intoMemorySegment(c, cByte + 6 * row, NATIVE);
-                c6_1.intoMemorySegment(c, cByte + 6 * row + h, NATIVE);
-                c6_2.intoMemorySegment(c, cByte + 6 * row + 2 * h, NATIVE);
-                c7_0.intoMemorySegment(c, cByte + 7 * row, NATIVE);
-                c7_1.intoMemorySegment(c, cByte + 7 * row + h, NATIVE);
-                c7_2.intoMemorySegment(c, cByte + 7 * row + 2 * h, NATIVE);
-            }
+            c0_0.intoArray(t, 0 * nr); c0_1.intoArray(t, 0 * nr + 1 * L); c0_2.intoArray(t, 0 * nr + 2 * L);
+            c1_0.intoArray(t, 1 * nr); c1_1.intoArray(t, 1 * nr + 1 * L); c1_2.intoArray(t, 1 * nr + 2 * L);
+            c2_0.intoArray(t, 2 * nr); c2_1.intoArray(t, 2 * nr + 1 * L); c2_2.intoArray(t, 2 * nr + 2 * L);
+            c3_0.intoArray(t, 3 * nr); c3_1.intoArray(t, 3 * nr + 1 * L); c3_2.intoArray(t, 3 * nr + 2 * L);
+            c4_0.intoArray(t, 4 * nr); c4_1.intoArray(t, 4 * nr + 1 * L); c4_2.intoArray(t, 4 * nr + 2 * L);
+            c5_0.intoArray(t, 5 * nr); c5_1.intoArray(t, 5 * nr + 1 * L); c5_2.intoArray(t, 5 * nr + 2 * L);
+            c6_0.intoArray(t, 6 * nr); c6_1.intoArray(t, 6 * nr + 1 * L); c6_2.intoArray(t, 6 * nr + 2 * L);
+            c7_0.intoArray(t, 7 * nr); c7_1.intoArray(t, 7 * nr + 1 * L); c7_2.intoArray(t, 7 * nr + 2 * L);
         }
     }
 }
