@@ -5,8 +5,9 @@
 # Python benchmark files. The host needs python3 with torch, transformers and peft.
 #
 # Usage: DIR/device-bench.sh OUT_DIR [THREADS...]      (default threads: 1 4 16)
-#   Writes OUT_DIR/env.txt (lscpu, versions), OUT_DIR/gemm.jsonl (F32 GEMM 2048³, lora4j per
-#   register tile and torch.matmul per thread count), OUT_DIR/train.jsonl (LoRA training step:
+#   Writes OUT_DIR/env.txt (lscpu, versions), OUT_DIR/gemm.jsonl (F32 GEMM 2048³ and the training
+#   step's shapes, lora4j and torch.matmul per thread count), OUT_DIR/tiles.jsonl (each register
+#   tile on one thread), OUT_DIR/train.jsonl (LoRA training step:
 #   hidden 512, 8 layers, 4x256 tokens, r=8 on q,v; lora4j and PEFT per thread count) and
 #   OUT_DIR/summary.md (the tables). BENCH_QUICK=1 runs fewer repetitions (for a dry run).
 set -uo pipefail
@@ -33,17 +34,20 @@ export PYTHONUNBUFFERED=1
 } > "$out/env.txt" 2>&1
 echo "env done" >&2
 
-# 1. F32 GEMM 2048³ (forward form y = x·Wᵀ), lora4j with its default tile, then torch, per thread count.
+# 1. F32 GEMM (forward form y = x·Wᵀ): 2048³, then the training step's frozen products (4x256 tokens
+#    x hidden 512 into q/k/v/o, the MLP's 1376, the 8192-word head); lora4j with its default tile,
+#    then torch, per thread count.
+shapes=2048x2048x2048,1024x512x512,1024x1376x512,1024x512x1376,1024x8192x512
 for t in "${threads[@]}"; do
   "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads="$t" -cp "$cp" dev.lora4j.bench.MatmulGflops \
-    --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>/dev/null >> "$out/gemm.jsonl"
-  "$py" "$here/torch_matmul.py" --threads "$t" --shapes 2048x2048x2048 --reps "$g_reps" --warmup "$g_warm" >> "$out/gemm.jsonl"
+    --shapes "$shapes" --forms forward --reps "$g_reps" --warmup "$g_warm" 2>/dev/null >> "$out/gemm.jsonl"
+  "$py" "$here/torch_matmul.py" --threads "$t" --shapes "$shapes" --reps "$g_reps" --warmup "$g_warm" >> "$out/gemm.jsonl"
   echo "gemm $t threads done" >&2
 done
 # Every register tile on one thread (which shape suits this core), and what calibration picks.
 for tile in 6x2 12x2 8x3 calibrate; do
-  "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads=1 -Dlora4j.gemm.tile="$tile" -cp "$cp" dev.lora4j.bench.MatmulGflops \
-    --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>/dev/null \
+  "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads=1 -Dlora4j.gemm.tile="$tile" -Dlora4j.gemm.verbose=true -cp "$cp" \
+    dev.lora4j.bench.MatmulGflops --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>>"$out/calibration.txt" \
     | sed "s/^{/{\"requested_tile\": \"$tile\", /" >> "$out/tiles.jsonl"
 done
 echo "tiles done" >&2
@@ -66,12 +70,13 @@ def rows(name):
     p = os.path.join(out, name)
     return [json.loads(l) for l in open(p) if l.strip().startswith("{")] if os.path.exists(p) else []
 g = rows("gemm.jsonl")
-print("| threads | lora4j GFLOP/s | PyTorch GFLOP/s | lora4j / PyTorch |\n|---:|---:|---:|---:|")
-for t in sorted({r["threads"] for r in g}):
-    l = [r for r in g if r["threads"] == t and r["side"] == "lora4j"]
-    p = [r for r in g if r["threads"] == t and r["side"] == "torch"]
-    if l and p:
-        print(f"| {t} | {l[0]['median_gflops']:.1f} | {p[0]['median_gflops']:.1f} | {l[0]['median_gflops'] / p[0]['median_gflops']:.2f}x |")
+print("| M×N×K | threads | lora4j GFLOP/s | PyTorch GFLOP/s | lora4j / PyTorch |\n|---|---:|---:|---:|---:|")
+for shape in dict.fromkeys(r["shape"] for r in g):
+    for t in sorted({r["threads"] for r in g}):
+        l = [r for r in g if r["threads"] == t and r["side"] == "lora4j" and r["shape"] == shape]
+        p = [r for r in g if r["threads"] == t and r["side"] == "torch" and r["shape"] == shape]
+        if l and p:
+            print(f"| {shape} | {t} | {l[0]['median_gflops']:.1f} | {p[0]['median_gflops']:.1f} | {l[0]['median_gflops'] / p[0]['median_gflops']:.2f}x |")
 print("\n| requested tile | tile used | lora4j GFLOP/s, 1 thread |\n|---|---|---:|")
 for r in rows("tiles.jsonl"):
     print(f"| {r['requested_tile']} | {r['tile']} | {r['median_gflops']:.1f} |")

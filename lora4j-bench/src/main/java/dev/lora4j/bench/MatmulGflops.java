@@ -88,26 +88,31 @@ public final class MatmulGflops {
                 call.run();
             }
             var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            double flops = 2.0 * m * n * k;
+            // Small products take a millisecond or less on many cores: each sample times several
+            // calls back to back (as a training step makes them), about 4 GFLOP's worth.
+            int calls = (int) Math.max(1, Math.min(50, 4e9 / flops));
             double[] seconds = new double[reps];
             long allocated = 0;
             for (int i = 0; i < reps; i++) {
                 long a0 = mx.getTotalThreadAllocatedBytes();
                 long t0 = cpuTime ? mx.getCurrentThreadCpuTime() : System.nanoTime();
-                call.run();
+                for (int c = 0; c < calls; c++) {
+                    call.run();
+                }
                 long t1 = cpuTime ? mx.getCurrentThreadCpuTime() : System.nanoTime();
                 allocated += mx.getTotalThreadAllocatedBytes() - a0;
-                seconds[i] = (t1 - t0) * 1e-9;
+                seconds[i] = (t1 - t0) * 1e-9 / calls;
             }
             Arrays.sort(seconds);
             double median = reps % 2 == 1 ? seconds[reps / 2] : 0.5 * (seconds[reps / 2 - 1] + seconds[reps / 2]);
-            double flops = 2.0 * m * n * k;
             System.out.printf(Locale.ROOT,
                     "{\"side\": \"lora4j\", \"shape\": \"%dx%dx%d\", \"form\": \"%s\", \"threads\": %d, \"tile\": \"%s\","
                             + " \"lanes\": %d, \"timer\": \"%s\", \"median_gflops\": %.1f, \"best_gflops\": %.1f,"
                             + " \"alloc_bytes_per_call\": %d}%n",
                     m, n, k, form, Parallel.threads(), GemmConfig.tile(),
                     FloatVector.SPECIES_PREFERRED.length(), cpuTime ? "thread-cpu" : "wall",
-                    flops / median / 1e9, flops / seconds[0] / 1e9, allocated / reps);
+                    flops / median / 1e9, flops / seconds[0] / 1e9, allocated / ((long) reps * calls));
         }
     }
 

@@ -104,48 +104,69 @@ final class MicroKernel {
     /**
      * Times every shape that fits the registers the way the driver uses it (kc = 512, a block of
      * 16 A micro-panels swept across each B micro-panel, so A comes from L2 and B streams from L2)
-     * and returns the fastest. Each shape runs for ~40 ms, long enough for C2 to compile it, and its
-     * best round counts.
+     * and returns the fastest. Each shape first runs for ~30 ms, long enough for C2 to compile it;
+     * then the shapes take turns in 30 short timed rounds (so a busy moment of the machine hits them
+     * alike) and each one's best round counts. {@code -Dlora4j.gemm.verbose=true} prints the rates.
      */
     private static int calibrate(int registers) {
         int kc = 512;
-        int best = 0;
-        double bestRate = 0;
+        int aPanels = 16;
+        int bPanels = 4;
+        float[][] a = new float[SHAPES.length][];
+        float[][] b = new float[SHAPES.length][];
+        float[][] t = new float[SHAPES.length][];
+        double[] rate = new double[SHAPES.length];
         for (int s = 0; s < SHAPES.length; s++) {
             if (registersOf(s) > registers) {
                 continue;
             }
             int mr = SHAPE_ROWS[s];
             int nr = SHAPE_VECTORS[s] * L;
-            int aPanels = 16;
-            int bPanels = 4;
-            float[] a = new float[aPanels * mr * kc];
-            float[] b = new float[bPanels * nr * kc];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (i % 7) * 0.125f;
+            a[s] = new float[aPanels * mr * kc];
+            b[s] = new float[bPanels * nr * kc];
+            t[s] = new float[mr * nr];
+            for (int i = 0; i < a[s].length; i++) {
+                a[s][i] = (i % 7) * 0.125f;
             }
-            for (int i = 0; i < b.length; i++) {
-                b[i] = (i % 5) * 0.25f;
+            for (int i = 0; i < b[s].length; i++) {
+                b[s][i] = (i % 5) * 0.25f;
             }
-            float[] t = new float[mr * nr];
-            double flopsPerRound = 2.0 * aPanels * mr * bPanels * nr * kc;
-            double rate = 0;
-            long warmEnd = System.nanoTime() + 40_000_000L;
-            for (int round = 0; round < 5 || System.nanoTime() < warmEnd; round++) {
-                long t0 = System.nanoTime();
-                for (int q = 0; q < bPanels; q++) {
-                    for (int r = 0; r < aPanels; r++) {
-                        tile(s, kc, a, r * mr * kc, b, q * nr * kc, t);
-                    }
+            long warmEnd = System.nanoTime() + 30_000_000L;
+            while (System.nanoTime() < warmEnd) {
+                calibrationRound(s, kc, a[s], b[s], t[s], aPanels, bPanels);
+            }
+        }
+        for (int round = 0; round < 30; round++) {
+            for (int s = 0; s < SHAPES.length; s++) {
+                if (a[s] != null) {
+                    double flops = 2.0 * aPanels * SHAPE_ROWS[s] * bPanels * SHAPE_VECTORS[s] * L * kc;
+                    rate[s] = Math.max(rate[s], flops / calibrationRound(s, kc, a[s], b[s], t[s], aPanels, bPanels));
                 }
-                rate = Math.max(rate, flopsPerRound / Math.max(1, System.nanoTime() - t0));
             }
-            if (rate > bestRate) {
-                bestRate = rate;
+        }
+        int best = 0;
+        for (int s = 0; s < SHAPES.length; s++) {
+            if (rate[s] > rate[best]) {
                 best = s;
+            }
+            if (Boolean.getBoolean("lora4j.gemm.verbose") && a[s] != null) {
+                System.err.printf(java.util.Locale.ROOT, "lora4j gemm calibration: tile %s %.1f GFLOP/s%n", SHAPES[s], rate[s]);
             }
         }
         return best;
+    }
+
+    /** One sweep of the calibration panels with shape s; returns its nanoseconds. */
+    private static long calibrationRound(int s, int kc, float[] a, float[] b, float[] t, int aPanels, int bPanels) {
+        int mr = SHAPE_ROWS[s];
+        int nr = SHAPE_VECTORS[s] * L;
+        long t0 = System.nanoTime();
+        for (int q = 0; q < bPanels; q++) {
+            for (int r = 0; r < aPanels; r++) {
+                tile(s, kc, a, r * mr * kc, b, q * nr * kc, t);
+            }
+        }
+        return Math.max(1, System.nanoTime() - t0);
     }
 
     /**
