@@ -53,7 +53,7 @@ done
 echo "tiles done" >&2
 
 # 2. LoRA training step, F32 checkpoint written by transformers from a fixed seed.
-model="$out/model-f32"
+model="${TMPDIR:-/tmp}/lora4j-bench-model-f32"
 "$py" "$here/make_bench_model.py" "$model" --dtype float32 > /dev/null 2>&1 || echo "make_bench_model failed" >&2
 for t in "${threads[@]}"; do
   "$java" "${jvm[@]}" -XX:+UseParallelGC -Xmx352m -Dlora4j.threads="$t" -cp "$cp" dev.lora4j.bench.LoraTrainStep \
