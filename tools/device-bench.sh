@@ -6,8 +6,8 @@
 #
 # Usage: DIR/device-bench.sh OUT_DIR [THREADS...]      (default threads: 1 4 16)
 #   Writes OUT_DIR/env.txt (lscpu, versions), OUT_DIR/gemm.jsonl (F32 GEMM 2048³ and the training
-#   step's shapes, lora4j and torch.matmul per thread count), OUT_DIR/tiles.jsonl (each register
-#   tile on one thread), OUT_DIR/train.jsonl (LoRA training step:
+#   step's shapes, lora4j and torch.matmul per thread count), OUT_DIR/sweep.jsonl (tiles and
+#   block sizes on one thread, with the packing/compute split), OUT_DIR/train.jsonl (LoRA training step:
 #   hidden 512, 8 layers, 4x256 tokens, r=8 on q,v; lora4j and PEFT per thread count) and
 #   OUT_DIR/summary.md (the tables). BENCH_QUICK=1 runs fewer repetitions (for a dry run).
 set -uo pipefail
@@ -44,20 +44,44 @@ for t in "${threads[@]}"; do
   "$py" "$here/torch_matmul.py" --threads "$t" --shapes "$shapes" --reps "$g_reps" --warmup "$g_warm" >> "$out/gemm.jsonl"
   echo "gemm $t threads done" >&2
 done
-# Every register tile on one thread (which shape suits this core), and what calibration picks.
-for tile in 6x2 12x2 8x3 calibrate; do
-  "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads=1 -Dlora4j.gemm.tile="$tile" -Dlora4j.gemm.verbose=true -cp "$cp" \
-    dev.lora4j.bench.MatmulGflops --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>>"$out/calibration.txt" \
-    | sed "s/^{/{\"requested_tile\": \"$tile\", /" >> "$out/tiles.jsonl"
-done
-echo "tiles done" >&2
+# Block sizes and tiles on this core, one thread (and two on 16 threads), with the time split
+# between packing and computing (-Dlora4j.gemm.profile). Neither tile, MC, NC nor the loop order
+# changes results; KC=256 does (a diagnostic only). BENCH_SWEEP=0 skips this part.
+if [[ "${BENCH_SWEEP:-1}" != 0 ]]; then
+  sweep() {  # threads, then JVM options
+    local t="$1"; shift
+    "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads="$t" -Dlora4j.gemm.profile=true "$@" -cp "$cp" dev.lora4j.bench.MatmulGflops \
+      --shapes 2048x2048x2048,1024x512x512 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>>"$out/sweep.err" \
+      | sed "s/^{/{\"options\": \"$*\", /" >> "$out/sweep.jsonl"
+  }
+  sweep 1
+  # When does C2 (re)compile the tiles? (C1 gives up on the 24-accumulator tile.)
+  "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads=1 -XX:+PrintCompilation -cp "$cp" dev.lora4j.bench.MatmulGflops \
+    --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>&1 | grep -E 'Tiles::|^\{' >> "$out/sweep.err"
+  sweep 1 -Dlora4j.gemm.tile=6x2
+  sweep 1 -Dlora4j.gemm.tile=8x3
+  sweep 1 -Dlora4j.gemm.mc=96
+  sweep 1 -Dlora4j.gemm.mc=384
+  sweep 1 -Dlora4j.gemm.nc=512
+  sweep 1 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=512
+  sweep 1 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=256
+  sweep 1 -Dlora4j.gemm.tile=6x2 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=256
+  sweep 1 -Dlora4j.gemm.kc=256
+  sweep 1 -Dlora4j.gemm.tile=6x2 -Dlora4j.gemm.kc=256
+  sweep 1 -XX:+UseTransparentHugePages
+  sweep 1 -Dlora4j.gemm.tile=calibrate -Dlora4j.gemm.verbose=true
+  sweep 16 -Dlora4j.gemm.tile=6x2
+  sweep 16 -XX:+UseTransparentHugePages
+  sweep 16 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=512
+  echo "sweep done" >&2
+fi
 
 # 2. LoRA training step, F32 checkpoint written by transformers from a fixed seed.
 model="${TMPDIR:-/tmp}/lora4j-bench-model-f32"
 "$py" "$here/make_bench_model.py" "$model" --dtype float32 > /dev/null 2>&1 || echo "make_bench_model failed" >&2
 for t in "${threads[@]}"; do
   "$java" "${jvm[@]}" -XX:+UseParallelGC -Xmx352m -Dlora4j.threads="$t" -cp "$cp" dev.lora4j.bench.LoraTrainStep \
-    "$model" --warmup "$t_warm" --reps "$t_reps" 2>/dev/null >> "$out/train.jsonl"
+    "$model" --warmup "$t_warm" --reps "$t_reps" 2>>"$out/train.err" >> "$out/train.jsonl"
   "$py" "$here/peft_train_step.py" "$model" --threads "$t" --warmup "$t_warm" --reps "$t_reps" 2>/dev/null >> "$out/train.jsonl"
   echo "train $t threads done" >&2
 done
@@ -77,9 +101,9 @@ for shape in dict.fromkeys(r["shape"] for r in g):
         p = [r for r in g if r["threads"] == t and r["side"] == "torch" and r["shape"] == shape]
         if l and p:
             print(f"| {shape} | {t} | {l[0]['median_gflops']:.1f} | {p[0]['median_gflops']:.1f} | {l[0]['median_gflops'] / p[0]['median_gflops']:.2f}x |")
-print("\n| requested tile | tile used | lora4j GFLOP/s, 1 thread |\n|---|---|---:|")
-for r in rows("tiles.jsonl"):
-    print(f"| {r['requested_tile']} | {r['tile']} | {r['median_gflops']:.1f} |")
+print("\n| threads | options | M×N×K | tile | GFLOP/s | pack / compute s |\n|---:|---|---|---|---:|---|")
+for r in rows("sweep.jsonl"):
+    print(f"| {r['threads']} | {r['options'] or 'defaults'} | {r['shape']} | {r['tile']} | {r['median_gflops']:.1f} | {r['profile']} |")
 tr = rows("train.jsonl")
 print("\n| threads | lora4j step s | PEFT step s | lora4j / PEFT |\n|---:|---:|---:|---:|")
 for t in sorted({r["threads"] for r in tr}):

@@ -104,15 +104,21 @@ public final class MatmulGflops {
                 allocated += mx.getTotalThreadAllocatedBytes() - a0;
                 seconds[i] = (t1 - t0) * 1e-9 / calls;
             }
+            StringBuilder inOrder = new StringBuilder("[");
+            for (double t : seconds) {
+                inOrder.append(inOrder.length() > 1 ? ", " : "").append(String.format(Locale.ROOT, "%.2f", t * 1e3));
+            }
+            inOrder.append(']');
             Arrays.sort(seconds);
             double median = reps % 2 == 1 ? seconds[reps / 2] : 0.5 * (seconds[reps / 2 - 1] + seconds[reps / 2]);
             System.out.printf(Locale.ROOT,
                     "{\"side\": \"lora4j\", \"shape\": \"%dx%dx%d\", \"form\": \"%s\", \"threads\": %d, \"tile\": \"%s\","
                             + " \"lanes\": %d, \"timer\": \"%s\", \"median_gflops\": %.1f, \"best_gflops\": %.1f,"
-                            + " \"alloc_bytes_per_call\": %d}%n",
+                            + " \"alloc_bytes_per_call\": %d, \"config\": \"%s\", \"profile\": \"%s\", \"times_ms\": %s}%n",
                     m, n, k, form, Parallel.threads(), GemmConfig.tile(),
                     FloatVector.SPECIES_PREFERRED.length(), cpuTime ? "thread-cpu" : "wall",
-                    flops / median / 1e9, flops / seconds[0] / 1e9, allocated / ((long) reps * calls));
+                    flops / median / 1e9, flops / seconds[0] / 1e9, allocated / ((long) reps * calls),
+                    GemmConfig.describe(), GemmConfig.profile(), inOrder);
         }
     }
 

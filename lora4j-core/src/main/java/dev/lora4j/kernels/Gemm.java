@@ -58,6 +58,19 @@ final class Gemm {
      * and streams ~20 GB/s (5 G floats) from the shared L3, so one float read costs ~20 flops.
      */
     private static final int FLOPS_PER_FLOAT_READ = 20;
+    /**
+     * {@code -Dlora4j.gemm.profile=true}: wall time spent packing and computing, summed over all
+     * products (for tuning on a new machine; {@link GemmConfig#profile}).
+     */
+    static final boolean PROFILE = Boolean.getBoolean("lora4j.gemm.profile");
+    static final java.util.concurrent.atomic.LongAdder PACK_NANOS = new java.util.concurrent.atomic.LongAdder();
+    static final java.util.concurrent.atomic.LongAdder COMPUTE_NANOS = new java.util.concurrent.atomic.LongAdder();
+    /**
+     * Loop order inside a task ({@code lora4j.gemm.loop}): "bpanel" (default, BLIS) keeps one B
+     * micro-panel while the A micro-panels of an MC block pass under it; "apanel" keeps one A
+     * micro-panel (L1-sized) while the task's B micro-panels pass. Neither changes results.
+     */
+    static final boolean A_PANEL_OUTER = System.getProperty("lora4j.gemm.loop", "bpanel").equals("apanel");
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final VectorSpecies<Float> F = MicroKernel.F;
     private static final int L = MicroKernel.L;
@@ -95,8 +108,10 @@ final class Gemm {
                     int pm = ceilDiv(mc, MR);
                     Slice s = new Slice(a, b, c, ws.aPack, ws.bPack, ic, mc, pc, kc, jc, nc, add);
                     boolean packB = ic == 0;  // B's slice is the same for every block of rows
+                    long t0 = PROFILE ? System.nanoTime() : 0;
                     Parallel.forEach(threads, t -> workers[t].pack(s, pm * t / threads, pm * (t + 1) / threads,
                             packB ? pn * t / threads : 0, packB ? pn * (t + 1) / threads : 0));
+                    long t1 = PROFILE ? System.nanoTime() : 0;
                     int tm = gridRows(pm, pn, threads, kc);
                     int tn = Math.min(pn, threads / tm);
                     Parallel.forEach(tm * tn, t -> {
@@ -104,6 +119,10 @@ final class Gemm {
                         int gj = t % tn;
                         workers[t].compute(s, pm * gi / tm, pm * (gi + 1) / tm, pn * gj / tn, pn * (gj + 1) / tn);
                     });
+                    if (PROFILE) {
+                        PACK_NANOS.add(t1 - t0);
+                        COMPUTE_NANOS.add(System.nanoTime() - t1);
+                    }
                 }
             }
         }
@@ -198,32 +217,43 @@ final class Gemm {
 
         /** Computes the tiles of row panels [rpFrom, rpTo) x column panels [qFrom, qTo) of the slice. */
         void compute(Slice s, int rpFrom, int rpTo, int qFrom, int qTo) {
-            GemmOperand c = s.c;
-            int kc = s.kc;
-            boolean unitColumns = c.colStride() == 1;
+            if (A_PANEL_OUTER) {
+                for (int rp = rpFrom; rp < rpTo; rp++) {
+                    for (int q = qFrom; q < qTo; q++) {
+                        tileAt(s, rp, q);
+                    }
+                }
+                return;
+            }
             int block = MC / MR;
             for (int rb = rpFrom; rb < rpTo; rb += block) {
                 int rbEnd = Math.min(rpTo, rb + block);
                 for (int q = qFrom; q < qTo; q++) {
-                    int col = q * NR;
-                    int cols = Math.min(NR, s.nc - col);
-                    int bOff = col * kc;
                     for (int rp = rb; rp < rbEnd; rp++) {
-                        int row = rp * MR;
-                        int rows = Math.min(MR, s.mc - row);
-                        MicroKernel.tile(kc, s.aPack, row * kc, s.bPack, bOff, tile);
-                        if (cols == NR && unitColumns) {
-                            long at = 4 * c.index(s.i0 + row, s.j0 + col);
-                            if (s.add) {
-                                addTile(c.data(), at, c.rowStride(), rows);
-                            } else {
-                                storeTile(c.data(), at, c.rowStride(), rows);
-                            }
-                        } else {
-                            scatterEdge(c, s.i0 + row, s.j0 + col, rows, cols, s.add);
-                        }
+                        tileAt(s, rp, q);
                     }
                 }
+            }
+        }
+
+        /** The tile of row panel rp x column panel q: computed, then added to (or stored in) C. */
+        private void tileAt(Slice s, int rp, int q) {
+            GemmOperand c = s.c;
+            int kc = s.kc;
+            int col = q * NR;
+            int cols = Math.min(NR, s.nc - col);
+            int row = rp * MR;
+            int rows = Math.min(MR, s.mc - row);
+            MicroKernel.tile(kc, s.aPack, row * kc, s.bPack, col * kc, tile);
+            if (cols == NR && c.colStride() == 1) {
+                long at = 4 * c.index(s.i0 + row, s.j0 + col);
+                if (s.add) {
+                    addTile(c.data(), at, c.rowStride(), rows);
+                } else {
+                    storeTile(c.data(), at, c.rowStride(), rows);
+                }
+            } else {
+                scatterEdge(c, s.i0 + row, s.j0 + col, rows, cols, s.add);
             }
         }
 
