@@ -44,9 +44,9 @@ for t in "${threads[@]}"; do
   "$py" "$here/torch_matmul.py" --threads "$t" --shapes "$shapes" --reps "$g_reps" --warmup "$g_warm" >> "$out/gemm.jsonl"
   echo "gemm $t threads done" >&2
 done
-# Block sizes and tiles on this core, one thread (and two on 16 threads), with the time split
-# between packing and computing (-Dlora4j.gemm.profile). Neither tile, MC, NC nor the loop order
-# changes results; KC=256 does (a diagnostic only). BENCH_SWEEP=0 skips this part.
+# Block sizes and tiles on this core, with the time split between packing and computing
+# (-Dlora4j.gemm.profile). Neither tile, MC, NC nor the loop order changes results; KC=256 does (a
+# diagnostic only). BENCH_SWEEP=0 skips this part, BENCH_SWEEP=full runs the first, wide sweep.
 if [[ "${BENCH_SWEEP:-1}" != 0 ]]; then
   sweep() {  # threads, then JVM options
     local t="$1"; shift
@@ -54,25 +54,29 @@ if [[ "${BENCH_SWEEP:-1}" != 0 ]]; then
       --shapes 2048x2048x2048,1024x512x512 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>>"$out/sweep.err" \
       | sed "s/^{/{\"options\": \"$*\", /" >> "$out/sweep.jsonl"
   }
-  sweep 1
-  # When does C2 (re)compile the tiles? (C1 gives up on the 24-accumulator tile.)
-  "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads=1 -XX:+PrintCompilation -cp "$cp" dev.lora4j.bench.MatmulGflops \
-    --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>&1 | grep -E 'Tiles::|^\{' >> "$out/sweep.err"
-  sweep 1 -Dlora4j.gemm.tile=6x2
-  sweep 1 -Dlora4j.gemm.tile=8x3
-  sweep 1 -Dlora4j.gemm.mc=96
-  sweep 1 -Dlora4j.gemm.mc=384
-  sweep 1 -Dlora4j.gemm.nc=512
-  sweep 1 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=512
-  sweep 1 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=256
-  sweep 1 -Dlora4j.gemm.tile=6x2 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=256
-  sweep 1 -Dlora4j.gemm.kc=256
-  sweep 1 -Dlora4j.gemm.tile=6x2 -Dlora4j.gemm.kc=256
-  sweep 1 -XX:+UseTransparentHugePages
-  sweep 1 -Dlora4j.gemm.tile=calibrate -Dlora4j.gemm.verbose=true
-  sweep 16 -Dlora4j.gemm.tile=6x2
-  sweep 16 -XX:+UseTransparentHugePages
-  sweep 16 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=512
+  if [[ "${BENCH_SWEEP:-1}" == full ]]; then  # the first sweep on the Xeon (docs/benchmarks.md)
+    sweep 1
+    # When does C2 (re)compile the tiles? (C1 gives up on the 24-accumulator tile.)
+    "$java" "${jvm[@]}" -Xmx2g -Dlora4j.threads=1 -XX:+PrintCompilation -cp "$cp" dev.lora4j.bench.MatmulGflops \
+      --shapes 2048x2048x2048 --forms forward --reps "$g_reps" --warmup "$g_warm" 2>&1 | grep -E 'Tiles::|^\{' >> "$out/sweep.err"
+    for o in -Dlora4j.gemm.tile=6x2 -Dlora4j.gemm.tile=8x3 -Dlora4j.gemm.mc=96 -Dlora4j.gemm.mc=384 -Dlora4j.gemm.nc=512 \
+        "-Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=512" "-Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=256" \
+        "-Dlora4j.gemm.tile=6x2 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=256" -Dlora4j.gemm.kc=256 \
+        "-Dlora4j.gemm.tile=6x2 -Dlora4j.gemm.kc=256" -XX:+UseTransparentHugePages \
+        "-Dlora4j.gemm.tile=calibrate -Dlora4j.gemm.verbose=true"; do
+      sweep 1 $o
+    done
+    sweep 16 -Dlora4j.gemm.tile=6x2
+    sweep 16 -XX:+UseTransparentHugePages
+    sweep 16 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=512
+  else  # the block size chosen from L2 against the old 192 rows, and what still helps 16 threads
+    sweep 1
+    sweep 1 -Dlora4j.gemm.mc=192
+    sweep 16
+    sweep 16 -Dlora4j.gemm.mc=192
+    sweep 16 -XX:+UseTransparentHugePages
+    sweep 16 -Dlora4j.gemm.loop=apanel -Dlora4j.gemm.nc=512
+  fi
   echo "sweep done" >&2
 fi
 
@@ -80,7 +84,8 @@ fi
 model="${TMPDIR:-/tmp}/lora4j-bench-model-f32"
 "$py" "$here/make_bench_model.py" "$model" --dtype float32 > /dev/null 2>&1 || echo "make_bench_model failed" >&2
 for t in "${threads[@]}"; do
-  "$java" "${jvm[@]}" -XX:+UseParallelGC -Xmx352m -Dlora4j.threads="$t" -cp "$cp" dev.lora4j.bench.LoraTrainStep \
+  # -Xmx352m (tools/bench-train's heap) ran out of memory on the 16-core Xeon, at every thread count.
+  "$java" "${jvm[@]}" ${LORA4J_BENCH_JVM_OPTS:--XX:+UseParallelGC -Xmx1g} -Dlora4j.threads="$t" -cp "$cp" dev.lora4j.bench.LoraTrainStep \
     "$model" --warmup "$t_warm" --reps "$t_reps" 2>>"$out/train.err" >> "$out/train.jsonl"
   "$py" "$here/peft_train_step.py" "$model" --threads "$t" --warmup "$t_warm" --reps "$t_reps" 2>/dev/null >> "$out/train.jsonl"
   echo "train $t threads done" >&2

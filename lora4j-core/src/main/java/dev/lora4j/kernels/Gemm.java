@@ -28,8 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       512 rather than an L1-sized 256 because C traffic, not B, limited two threads (docs/benchmarks.md);</li>
  *   <li>per slice, B[slice, NC columns] and A[up to ROWS rows, slice] are packed once, by all threads
  *       together, into panels every thread then reads (B stays in L3, A blocks in L2);</li>
- *   <li>each thread walks its share in blocks of MC rows of packed A (MC x KC floats, 384 KiB,
- *       L2-resident), sweeping its B micro-panels across each block; the innermost loop hands each
+ *   <li>each thread walks its share in blocks of MC rows of packed A (MC x KC floats, 3/8 of
+ *       L2: 192 rows with a 1 MiB L2, 384 with 2 MiB), sweeping its B micro-panels across each block; the innermost loop hands each
  *       MR x NR tile to {@link MicroKernel}, then adds (or stores) the tile into C.</li>
  * </ul>
  *
@@ -49,7 +49,8 @@ final class Gemm {
     static final int MR = MicroKernel.MR;
     static final int NR = MicroKernel.NR;
     static final int KC = Math.max(1, Integer.getInteger("lora4j.gemm.kc", 512));
-    static final int MC = roundUp(Math.max(1, Integer.getInteger("lora4j.gemm.mc", 192)), MR);
+    /** Rows per L2 block of packed A: 3/8 of the L2 ({@link #rowBlockFor}), or lora4j.gemm.mc. */
+    static final int MC = roundUp(Math.max(1, Integer.getInteger("lora4j.gemm.mc", rowBlockFor(l2Bytes()))), MR);
     static final int NC = roundUp(Math.max(1, Integer.getInteger("lora4j.gemm.nc", 4096)), NR);
     /** Rows of A packed at once (bounds the shared A buffer: ROWS x KC floats, 8 MiB). */
     static final int ROWS = roundUp(4096, MR);
@@ -77,6 +78,39 @@ final class Gemm {
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     private Gemm() {}
+
+    /**
+     * Rows of packed A a task keeps in L2 while B micro-panels pass: the block (MC x KC floats) takes
+     * 3/8 of L2, leaving room for the B micro-panel (64 KiB), C's lines and the next A block. With a
+     * 1 MiB L2 (Zen 4/5) that is 192 rows; with 2 MiB (Sapphire Rapids) 384, which on that machine ran
+     * one thread at 124 GFLOP/s against 94 (and steadier) for 192: each B micro-panel, fetched from
+     * the slower mesh L3, serves twice the rows. Only a block size: results do not depend on it.
+     */
+    static int rowBlockFor(long l2) {
+        return (int) Math.max(MR, l2 * 3 / 8 / (4L * KC) / MR * MR);
+    }
+
+    /** The L2 size of CPU 0 from Linux sysfs, or 1 MiB when it cannot be read (other OSes, sandboxes). */
+    static long l2Bytes() {
+        try {
+            for (int i = 0; i < 8; i++) {
+                java.nio.file.Path dir = java.nio.file.Path.of("/sys/devices/system/cpu/cpu0/cache/index" + i);
+                if (!java.nio.file.Files.isDirectory(dir)) {
+                    break;
+                }
+                String level = java.nio.file.Files.readString(dir.resolve("level")).trim();
+                String type = java.nio.file.Files.readString(dir.resolve("type")).trim();
+                if (level.equals("2") && !type.equals("Instruction")) {
+                    String size = java.nio.file.Files.readString(dir.resolve("size")).trim().toUpperCase(java.util.Locale.ROOT);
+                    long unit = size.endsWith("K") ? 1024 : size.endsWith("M") ? 1024 * 1024 : 1;
+                    return Long.parseLong(size.replaceAll("[^0-9]", "")) * unit;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // fall through to the default
+        }
+        return 1L << 20;
+    }
 
     /** C (+)= A · B in up to {@code threads} tasks; C must be F32 (any strides), A and B any dtype and strides. */
     static void run(GemmOperand a, GemmOperand b, GemmOperand c, boolean accumulate, int threads) {
