@@ -21,8 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  * So the tile follows the vector shape ({@link FloatVector#SPECIES_PREFERRED}):
  * <ul>
  *   <li>16 floats (AVX-512, 32 vector registers): 12 x 2 vectors, 24 accumulators + 2 + 1 = 27
- *       registers. On a 2-core Zen 5 (two 512-bit FMA pipes) packed panels in cache run at
- *       190-215 GFLOP/s per core against 140-170 for 6 x 2 (docs/benchmarks.md);</li>
+ *       registers. On packed panels in L2 one core ran 165 GFLOP/s against 122 for 6 x 2 on a
+ *       16-core Xeon (Emerald Rapids generation), 190-215 against 140-170 on a Zen 5; in whole
+ *       products on the Zen 5 the two are level at 2048³ and 12 x 2 leads on the training step's
+ *       smaller shapes (docs/benchmarks.md);</li>
  *   <li>8 floats or fewer (AVX2 and SSE have 16 registers): 6 x 2 vectors, 12 + 2 + 1 = 15.</li>
  * </ul>
  * The system property {@code lora4j.gemm.tile} (6x2, 12x2, 8x3) forces a shape, and
