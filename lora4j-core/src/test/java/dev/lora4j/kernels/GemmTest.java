@@ -126,6 +126,19 @@ class GemmTest {
         }
     }
 
+    @Test
+    void theRowBlockTakesThreeEighthsOfL2() {
+        // KC = 512 floats per row of packed A: 1 MiB of L2 (Zen 4/5) gives today's 192 rows, 2 MiB
+        // (Sapphire Rapids) 384; never less than one micro-panel, always whole micro-panels.
+        if (Gemm.KC == 512) {
+            assertThat(Gemm.rowBlockFor(1L << 20)).isEqualTo(192);
+            assertThat(Gemm.rowBlockFor(2L << 20)).isEqualTo(384);
+        }
+        assertThat(Gemm.rowBlockFor(1024)).isEqualTo(Gemm.MR);
+        assertThat(Gemm.rowBlockFor(3L << 20) % Gemm.MR).isZero();
+        assertThat(Gemm.MC % Gemm.MR).isZero();
+    }
+
     /** The rows {@code pick} of {@code pool}, copied into a new contiguous matrix. */
     private static Tensor rowsOf(Tensor pool, int[] pick) {
         int k = pool.dim(1);
