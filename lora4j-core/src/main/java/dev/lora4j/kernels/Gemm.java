@@ -259,9 +259,13 @@ final class Gemm {
                 }
                 return;
             }
-            int block = MC / MR;
-            for (int rb = rpFrom; rb < rpTo; rb += block) {
-                int rbEnd = Math.min(rpTo, rb + block);
+            // The task's row panels in equal blocks of at most MC rows (512 rows with MC = 384 make
+            // two blocks of 256, not 384 + 128): every block reuses each B micro-panel as often.
+            int panels = rpTo - rpFrom;
+            int blocks = ceilDiv(panels, MC / MR);
+            for (int bl = 0; bl < blocks; bl++) {
+                int rb = rpFrom + panels * bl / blocks;
+                int rbEnd = rpFrom + panels * (bl + 1) / blocks;
                 for (int q = qFrom; q < qTo; q++) {
                     for (int rp = rb; rp < rbEnd; rp++) {
                         tileAt(s, rp, q);
