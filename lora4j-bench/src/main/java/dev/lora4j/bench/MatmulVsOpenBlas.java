@@ -1,5 +1,6 @@
 package dev.lora4j.bench;
 
+import dev.lora4j.kernels.GemmConfig;
 import dev.lora4j.kernels.Matmul;
 import dev.lora4j.kernels.Parallel;
 import dev.lora4j.tensor.DType;
@@ -64,9 +65,9 @@ public final class MatmulVsOpenBlas {
             throw new IllegalArgumentException("--cpu-time needs one thread (-Dlora4j.threads=1)");
         }
         openblas_full.openblas_set_num_threads(threads);
-        System.out.printf(Locale.ROOT, "lora4j threads: %d, float vector: %d lanes; OpenBLAS %s, threads: %d%n",
-                threads, FloatVector.SPECIES_PREFERRED.length(), openblas_full.openblas_get_corename().getString(),
-                openblas_full.openblas_get_num_threads());
+        System.out.printf(Locale.ROOT, "lora4j threads: %d, float vector: %d lanes, %s; OpenBLAS %s, threads: %d%n",
+                threads, FloatVector.SPECIES_PREFERRED.length(), GemmConfig.describe(),
+                openblas_full.openblas_get_corename().getString(), openblas_full.openblas_get_num_threads());
         System.out.printf(Locale.ROOT, "java %s; %s time, median of %d repetitions after %d warm-up, lora4j and OpenBLAS interleaved%n%n",
                 System.getProperty("java.version"), cpuTimer ? "thread CPU" : "wall-clock", reps, warmup);
         List<Row> rows = new ArrayList<>();

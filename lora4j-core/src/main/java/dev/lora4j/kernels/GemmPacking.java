@@ -19,12 +19,15 @@ import java.util.Arrays;
 final class GemmPacking {
     private GemmPacking() {}
 
-    /** Packs A[i0:i0+mc, p0:p0+kc] into {@code dst} (length >= roundUp(mc, MR) * kc). */
-    static void packA(GemmOperand a, int i0, int mc, int p0, int kc, float[] dst, Scratch s) {
+    /**
+     * Packs A[i0:i0+mc, p0:p0+kc] into {@code dst} from {@code dstOff} on (roundUp(mc, MR) * kc
+     * floats); {@code dstOff} is a multiple of MR * kc, so the micro-panels of several calls line up.
+     */
+    static void packA(GemmOperand a, int i0, int mc, int p0, int kc, float[] dst, int dstOff, Scratch s) {
         final int mr = MicroKernel.MR;
         int tail = mc % mr;
         if (tail != 0) {  // rows of the last micro-panel beyond mc stay zero
-            Arrays.fill(dst, (mc - tail) * kc, (mc - tail + mr) * kc, 0f);
+            Arrays.fill(dst, dstOff + (mc - tail) * kc, dstOff + (mc - tail + mr) * kc, 0f);
         }
         float[] run = s.run;
         if (a.rowStride() == 1 && a.colStride() != 1) {
@@ -34,7 +37,7 @@ final class GemmPacking {
                 GemmRuns.readColumn(a, i0, p0 + p, mc, run, 0, s.shorts);
                 for (int r0 = 0; r0 < mc; r0 += mr) {
                     int rows = Math.min(mr, mc - r0);
-                    int at = r0 * kc + p * mr;
+                    int at = dstOff + r0 * kc + p * mr;
                     for (int r = 0; r < rows; r++) {
                         dst[at + r] = run[r0 + r];
                     }
@@ -45,7 +48,7 @@ final class GemmPacking {
         // Row-major A (x, dy): read each row along the reduction axis, scatter it with stride MR.
         for (int i = 0; i < mc; i++) {
             GemmRuns.readRow(a, i0 + i, p0, kc, run, 0, s.shorts);
-            int at = (i / mr) * mr * kc + i % mr;
+            int at = dstOff + (i / mr) * mr * kc + i % mr;
             for (int p = 0; p < kc; p++) {
                 dst[at + p * mr] = run[p];
             }
