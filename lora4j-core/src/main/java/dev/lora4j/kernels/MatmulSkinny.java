@@ -49,7 +49,7 @@ final class MatmulSkinny {
         if (m == 0 || n == 0) {
             return;
         }
-        float[] aRows = new float[m * k];
+        float[] aRows = ThreadScratch.floats(ThreadScratch.Slot.SKINNY_A, m * k);   // a decode step calls this hundreds of times
         short[] scratch = new short[k];
         for (int i = 0; i < m; i++) {
             GemmRuns.readRow(a, i, 0, k, aRows, i * k, scratch);
@@ -90,9 +90,9 @@ final class MatmulSkinny {
         // A block of B's columns is read into L1 (8·k floats), and every quad of A rows (4·k floats)
         // passes over the whole block while it stays in L1: A then comes from L2 once per block of
         // eight columns rather than once per column pair, which bounded a 32-row product before.
-        float[] cols = new float[COLUMN_BLOCK * k];
+        float[] cols = ThreadScratch.floats(ThreadScratch.Slot.SKINNY_COLUMNS, COLUMN_BLOCK * k);
         short[] scratch = new short[k];
-        float[] lanes = new float[L];
+        float[] lanes = ThreadScratch.floats(ThreadScratch.Slot.SKINNY_LANES, L);
         int kv = F.loopBound(k);
         for (int j0 = from; j0 < to; j0 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, to - j0);
@@ -210,9 +210,10 @@ final class MatmulSkinny {
     /** c[i][from:to] (+)= Σ_p A[i][p] · B[p][from:to]. */
     private static void axpys(float[] aRows, int m, int k, GemmOperand b, GemmOperand c, int from, int to, boolean accumulate) {
         int width = to - from;
-        float[] row = new float[width];
+        float[] row = ThreadScratch.floats(ThreadScratch.Slot.SKINNY_ROW, width);
         short[] scratch = new short[width];
-        float[] acc = new float[m * width];
+        float[] acc = ThreadScratch.floats(ThreadScratch.Slot.SKINNY_ACC, m * width);
+        java.util.Arrays.fill(acc, 0, m * width, 0f);
         int wv = F.loopBound(width);
         for (int p = 0; p < k; p++) {
             GemmRuns.readRow(b, p, from, width, row, 0, scratch);

@@ -15,7 +15,9 @@ final class ThreadScratch {
         ATTENTION_P, ATTENTION_DS, ATTENTION_DK, ATTENTION_DV, ATTENTION_ROW, ATTENTION_D,
         SOFTMAX_ROW, LANES, LANE_SUMS,
         // exp/erfc arguments and results (VecMath, Erf, Activations, Vec.expShift)
-        EXP_ROW, ACT_A, ACT_B, ERF_T, ERF_EXP1, ERF_EXP2
+        EXP_ROW, ACT_A, ACT_B, ERF_T, ERF_EXP1, ERF_EXP2,
+        // the streaming product: A's rows (caller), a block of B's columns and lane sums (each chunk)
+        SKINNY_A, SKINNY_COLUMNS, SKINNY_LANES, SKINNY_ROW, SKINNY_ACC
     }
 
     private static final ThreadLocal<float[][]> ARRAYS =
