@@ -87,7 +87,7 @@ public final class ActivationMemory {
             this.sharedWhenRecomputing = sharedWhenRecomputing;
         }
 
-        /** An F32 [rows, cols] buffer (the same one as last time when the shape has not changed). */
+        /** An F32 [rows, cols] buffer: the one of last time, or a view of its first rows when it is larger. */
         public Tensor matrix(int rows, int cols) {
             if (recompute && sharedWhenRecomputing) {
                 dropOwn();
@@ -99,11 +99,15 @@ public final class ActivationMemory {
                 }
                 return t;
             }
-            Tensor t = Buffers.reuse(ownMatrix, rows, cols);
-            if (t != ownMatrix) {
-                bytesHeld += bytes(t) - (ownMatrix == null ? 0 : bytes(ownMatrix));
-                ownMatrix = t;
+            // Fewer rows than the buffer holds get a view of its first rows: the server alternates
+            // prompt steps and decode steps of different row counts, and reallocating each time made
+            // gigabytes of garbage.
+            if (ownMatrix != null && ownMatrix.dim(1) == cols && ownMatrix.dim(0) >= rows) {
+                return rows == ownMatrix.dim(0) ? ownMatrix : ownMatrix.slice(0, 0, rows);
             }
+            Tensor t = Buffers.f32(rows, cols);
+            bytesHeld += bytes(t) - (ownMatrix == null ? 0 : bytes(ownMatrix));
+            ownMatrix = t;
             return t;
         }
 
