@@ -5,8 +5,6 @@ import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.TokenBatch;
 import dev.lora4j.tensor.Tensor;
 import dev.lora4j.tokenizer.Tokenizer;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -100,7 +98,7 @@ public final class Generator {
                 if (finished[b] != null) {
                     continue;   // fed its last token again; the output is frozen
                 }
-                readRow(logits, b, row);
+                logits.readRow(b, row);
                 int id = chooser.choose(row, seen[b]);
                 step[b] = id;
                 seen[b][id] = true;
@@ -189,15 +187,4 @@ public final class Generator {
         return new TokenBatch(batch, 1, tokens.clone(), mask, positions);
     }
 
-    private static void readRow(Tensor logits, int b, float[] row) {
-        MemorySegment seg = logits.data();
-        long base = logits.offset() + (long) b * logits.stride(0);
-        if (logits.stride(1) == 1) {
-            MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, base * Float.BYTES, row, 0, row.length);
-        } else {
-            for (int i = 0; i < row.length; i++) {
-                row[i] = logits.get(b, i);
-            }
-        }
-    }
 }

@@ -301,6 +301,18 @@ public final class Tensor {
         }
     }
 
+    /** Row {@code r} of a matrix into {@code dst} (its length = the row's), widened to float; one copy for F32 rows. */
+    public void readRow(int r, float[] dst) {
+        if (dtype == DType.F32 && (stride(1) == 1 || dst.length <= 1)) {
+            MemorySegment.copy(data(), ValueLayout.JAVA_FLOAT_UNALIGNED, (offset() + (long) r * stride(0)) * Float.BYTES,
+                    dst, 0, dst.length);
+        } else {
+            for (int i = 0; i < dst.length; i++) {
+                dst[i] = get(r, i);
+            }
+        }
+    }
+
     /** All elements, widened to float, in row-major order. */
     public float[] toFloatArray() {
         long n = numel();

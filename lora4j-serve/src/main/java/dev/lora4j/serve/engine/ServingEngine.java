@@ -8,8 +8,6 @@ import dev.lora4j.nn.KvCache;
 import dev.lora4j.nn.TokenBatch;
 import dev.lora4j.tensor.Tensor;
 import dev.lora4j.tokenizer.Tokenizer;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -427,7 +425,7 @@ public final class ServingEngine implements AutoCloseable {
             s.prefilled += t;
             if (!s.prefilling()) {
                 s.nextPosition = s.promptLength();
-                readRow(logits, i, row);
+                logits.readRow(i, row);
                 generatedTokens.incrementAndGet();
                 s.accept(row);
             }
@@ -478,7 +476,7 @@ public final class ServingEngine implements AutoCloseable {
             RunningSequence s = batch.get(i);
             s.lastToken = -1;
             s.nextPosition++;
-            readRow(logits, i, row);
+            logits.readRow(i, row);
             generatedTokens.incrementAndGet();
             s.accept(row);
         }
@@ -516,17 +514,5 @@ public final class ServingEngine implements AutoCloseable {
     private static void sortByAdapter(List<RunningSequence> seqs) {
         seqs.sort(Comparator.comparing((RunningSequence s) -> s.adapterOrNull == null ? "" : "\u0001" + s.adapterOrNull.name)
                 .thenComparingInt(s -> System.identityHashCode(s.adapterWeights())));
-    }
-
-    private static void readRow(Tensor logits, int b, float[] row) {
-        MemorySegment seg = logits.data();
-        long base = logits.offset() + (long) b * logits.stride(0);
-        if (logits.stride(1) == 1) {
-            MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, base * Float.BYTES, row, 0, row.length);
-        } else {
-            for (int i = 0; i < row.length; i++) {
-                row[i] = logits.get(b, i);
-            }
-        }
     }
 }
